@@ -1,0 +1,102 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { HUB_ENV, HUB_HTTPS_PORT, HUB_PATHS, HubSettings, renderHubConfig } from "./hubConfig";
+import { deploymentLabels } from "./labels";
+
+export interface HubArgs {
+    namePrefix: string;
+    imageId: pulumi.Input<string>;
+    /** Everything that goes into jupyterhub_config.py, except names fixed here. */
+    settings: Omit<HubSettings, "hubHost" | "userNetwork" | "namePrefix">;
+    tls: { keyPath: string; certPath: string };
+    httpsPort: number;
+    bindAddress: string;
+    userNetwork: pulumi.Input<string>;
+    databaseNetwork: pulumi.Input<string>;
+    dataVolume: pulumi.Input<string>;
+    /** Secret `postgresql://` URL of the hub database. */
+    databaseUrl: pulumi.Input<string>;
+    clientSecret: pulumi.Input<string>;
+    /**
+     * Resources the hub container starts after (and is deleted before): the healthy
+     * database, the pulled user images, the user-server cleanup.
+     */
+    startAfter: pulumi.Resource[];
+}
+
+/** SHA-256 over the TLS files: a renewed certificate changes it and so restarts the hub. */
+export function tlsFingerprint(tls: { keyPath: string; certPath: string }): string {
+    const hash = crypto.createHash("sha256");
+    for (const p of [tls.certPath, tls.keyPath]) {
+        hash.update(fs.readFileSync(p)).update("\0");
+    }
+    return hash.digest("hex");
+}
+
+/** The JupyterHub container with its generated config and its secrets. */
+export class Hub extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    /** The generated jupyterhub_config.py (holds no secret). */
+    public readonly configFile: string;
+
+    constructor(name: string, args: HubArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pyiron:hub:Hub", name, {}, opts);
+        const containerName = `${args.namePrefix}-hub`;
+        // Stable across updates: changing them would log every user out (cookie) or make
+        // stored auth state unreadable (crypt key).
+        const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
+        const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
+        this.configFile = renderHubConfig({
+            ...args.settings,
+            hubHost: containerName,
+            namePrefix: args.namePrefix,
+            // The network's name is fixed by the prefix; the config needs it as text.
+            userNetwork: `${args.namePrefix}-users`,
+        });
+        this.container = new docker.Container(`${name}-container`, {
+            name: containerName,
+            image: args.imageId,
+            command: ["jupyterhub", "-f", HUB_PATHS.config],
+            uploads: [{ file: HUB_PATHS.config, content: this.configFile }],
+            envs: [
+                pulumi.interpolate`${HUB_ENV.dbUrl}=${args.databaseUrl}`,
+                pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
+                pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,
+                pulumi.interpolate`${HUB_ENV.clientSecret}=${pulumi.secret(args.clientSecret)}`,
+            ],
+            volumes: [
+                { hostPath: args.tls.keyPath, containerPath: HUB_PATHS.tlsKey, readOnly: true },
+                { hostPath: args.tls.certPath, containerPath: HUB_PATHS.tlsCert, readOnly: true },
+                // DockerSpawner starts and stops user servers through the host's engine.
+                { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
+                { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
+            ],
+            networksAdvanced: [{ name: args.userNetwork }, { name: args.databaseNetwork }],
+            ports: [{ internal: HUB_HTTPS_PORT, external: args.httpsPort, ip: args.bindAddress }],
+            healthcheck: {
+                tests: [
+                    "CMD",
+                    "python3",
+                    "-c",
+                    // The certificate names the public host, not 127.0.0.1: skip verification.
+                    `import ssl, urllib.request; urllib.request.urlopen("https://127.0.0.1:${HUB_HTTPS_PORT}/hub/health", context=ssl._create_unverified_context(), timeout=5)`,
+                ],
+                interval: "10s",
+                timeout: "6s",
+                retries: 6,
+                startPeriod: "30s",
+            },
+            restart: "unless-stopped",
+            wait: true,
+            waitTimeout: 300,
+            labels: [
+                ...deploymentLabels(args.namePrefix, "hub"),
+                { label: "org.pyiron-jupyterhub.tls-sha256", value: tlsFingerprint(args.tls) },
+            ],
+        }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
+        this.registerOutputs({ container: this.container.name });
+    }
+}

@@ -1,0 +1,191 @@
+// Renders jupyterhub_config.py from typed settings. Pure and deterministic: the same
+// settings give the same bytes, and no secret is ever written into the file.
+import { env, py, PyExpr, PySet, PyValue } from "./pyLiteral";
+
+/** Paths and names inside the hub container (the hub recipe's contract). */
+export const HUB_PATHS = {
+    config: "/srv/jupyterhub/jupyterhub_config.py",
+    data: "/srv/jupyterhub/data",
+    tlsKey: "/srv/jupyterhub/tls/hub.key",
+    tlsCert: "/srv/jupyterhub/tls/hub.crt",
+    dockerSocket: "/var/run/docker.sock",
+} as const;
+
+/** The environment variables through which the hub gets its secrets. */
+export const HUB_ENV = {
+    dbUrl: "JUPYTERHUB_DB_URL",
+    cookieSecret: "JPY_COOKIE_SECRET",
+    cryptKey: "JUPYTERHUB_CRYPT_KEY",
+    clientSecret: "OAUTH_CLIENT_SECRET",
+} as const;
+
+/** Port of the hub's HTTPS proxy inside its container. */
+export const HUB_HTTPS_PORT = 8443;
+/** Port of the hub API that user servers call back to. */
+export const HUB_API_PORT = 8081;
+/** Home of the pyiron images' jovyan user, where each user's volume is mounted. */
+export const USER_HOME = "/home/jovyan";
+/** Label on everything of one deployment, user containers included. */
+export const DEPLOYMENT_LABEL = "org.pyiron-jupyterhub.deployment";
+/** Label that says what a container is; user servers carry USER_SERVER_ROLE. */
+export const ROLE_LABEL = "org.pyiron-jupyterhub.role";
+export const USER_SERVER_ROLE = "user-server";
+
+export interface HubSettings {
+    /** Container name of the hub: user servers reach the hub API by it. */
+    hubHost: string;
+    publicUrl: string;
+    /** Docker network shared by the hub and user servers. */
+    userNetwork: string;
+    /** Prefix of user container and home volume names. */
+    namePrefix: string;
+    images: ReadonlyArray<{ label: string; image: string }>;
+    memLimit: string;
+    cpuLimit: number;
+    idleTimeout: number;
+    admins: readonly string[];
+    allowAll: boolean;
+    allowedUsers: readonly string[];
+    allowedGroups: readonly string[];
+    keycloak: {
+        clientId: string;
+        authorizeUrl: string;
+        tokenUrl: string;
+        userdataUrl: string;
+        logoutUrl: string;
+        callbackUrl: string;
+    };
+}
+
+type Section = Array<[string, PyValue]>;
+
+// Seconds: a first pull of a multi-GB pyiron image or a cold JupyterLab start easily
+// passes DockerSpawner's defaults (60 s / 30 s).
+const START_TIMEOUT = 600;
+const HTTP_TIMEOUT = 300;
+
+/** The Keycloak end-session URL that brings the user back to the hub. */
+export function logoutRedirectUrl(s: Pick<HubSettings, "publicUrl" | "keycloak">): string {
+    const q = new URLSearchParams({ client_id: s.keycloak.clientId, post_logout_redirect_uri: `${s.publicUrl}/hub/` });
+    return `${s.keycloak.logoutUrl}?${q.toString()}`;
+}
+
+function hubSection(s: HubSettings): Section {
+    return [
+        ["authenticator_class", "oauthenticator.generic.GenericOAuthenticator"],
+        ["bind_url", `https://0.0.0.0:${HUB_HTTPS_PORT}`],
+        // Keep user servers running while the hub restarts for a config change.
+        ["cleanup_servers", false],
+        ["cookie_secret", new PyExpr(`bytes.fromhex(${env(HUB_ENV.cookieSecret).code})`)],
+        ["db_url", env(HUB_ENV.dbUrl)],
+        ["hub_connect_ip", s.hubHost],
+        ["hub_ip", "0.0.0.0"],
+        ["hub_port", HUB_API_PORT],
+        ["load_roles", [
+            {
+                name: "idle-culler",
+                scopes: ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+                services: ["idle-culler"],
+            },
+        ]],
+        ["public_url", `${s.publicUrl}/`],
+        ["services", [
+            {
+                name: "idle-culler",
+                command: ["python3", "-m", "jupyterhub_idle_culler", `--timeout=${s.idleTimeout}`],
+            },
+        ]],
+        ["spawner_class", "dockerspawner.DockerSpawner"],
+        ["ssl_cert", HUB_PATHS.tlsCert],
+        ["ssl_key", HUB_PATHS.tlsKey],
+    ];
+}
+
+function spawnerSection(s: HubSettings): Section {
+    const allowed: { [label: string]: string } = {};
+    for (const { label, image } of s.images) {
+        allowed[label] = image;
+    }
+    return [
+        // Insertion order is the order of the spawn form.
+        ["allowed_images", allowed],
+        ["cpu_limit", s.cpuLimit],
+        // Labels let `pulumi destroy` find the user servers it must stop.
+        ["extra_create_kwargs", { labels: { [DEPLOYMENT_LABEL]: s.namePrefix, [ROLE_LABEL]: USER_SERVER_ROLE } }],
+        ["http_timeout", HTTP_TIMEOUT],
+        ["image", s.images[0].image],
+        ["mem_limit", s.memLimit],
+        ["network_name", s.userNetwork],
+        ["notebook_dir", USER_HOME],
+        ["prefix", `${s.namePrefix}-user`],
+        ["pull_policy", "ifnotpresent"],
+        // The container goes, the home volume stays: the next spawn gets a fresh image.
+        ["remove", true],
+        ["start_timeout", START_TIMEOUT],
+        ["use_internal_ip", true],
+        ["volumes", { [`${s.namePrefix}-home-{username}`]: USER_HOME }],
+    ];
+}
+
+function authenticatorSection(s: HubSettings): Section {
+    return [
+        ["admin_users", new PySet(s.admins)],
+        ["enable_auth_state", true],
+    ];
+}
+
+function oauthSection(s: HubSettings): Section {
+    const lines: Section = [
+        ["authorize_url", s.keycloak.authorizeUrl],
+        ["client_id", s.keycloak.clientId],
+        ["client_secret", env(HUB_ENV.clientSecret)],
+        ["enable_pkce", true],
+        ["login_service", "Keycloak"],
+        ["logout_redirect_url", logoutRedirectUrl(s)],
+        ["oauth_callback_url", s.keycloak.callbackUrl],
+        ["scope", ["openid", "profile", "email"]],
+        ["token_url", s.keycloak.tokenUrl],
+        ["userdata_url", s.keycloak.userdataUrl],
+        ["username_claim", "preferred_username"],
+        ["validate_server_cert", true],
+    ];
+    if (s.allowAll) {
+        lines.push(["allow_all", true]);
+    }
+    if (s.allowedUsers.length > 0) {
+        lines.push(["allowed_users", new PySet(s.allowedUsers)]);
+    }
+    if (s.allowedGroups.length > 0) {
+        lines.push(
+            ["allowed_groups", new PySet(s.allowedGroups)],
+            // Keycloak sends "/group" when "full group path" is on; compare without it.
+            ["auth_state_groups_key", new PyExpr('lambda auth_state: [g.lstrip("/") for g in auth_state["oauth_user"].get("groups", [])]')],
+            ["manage_groups", true],
+        );
+    }
+    return lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function emit(cls: string, comment: string, section: Section): string[] {
+    return [``, `# ${comment}`, ...section.map(([trait, value]) => `c.${cls}.${trait} = ${py(value)}`)];
+}
+
+/** The full jupyterhub_config.py. */
+export function renderHubConfig(s: HubSettings): string {
+    if (s.images.length === 0) {
+        throw new Error("at least one image is needed");
+    }
+    const lines = [
+        "# Generated by pyiron-jupyterhub from the Pulumi stack config: do not edit here.",
+        "# Change the stack config and run `pulumi up`. Secrets come from the environment.",
+        "import os",
+        "",
+        "c = get_config()  # noqa: F821",
+        ...emit("JupyterHub", "Hub: TLS, database, user servers that outlive a hub restart, idle culler", hubSection(s)),
+        ...emit("Spawner", "Every user server opens JupyterLab", [["default_url", "/lab"]]),
+        ...emit("DockerSpawner", "User servers: image choice, limits, network and home volume", spawnerSection(s)),
+        ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),
+        ...emit("GenericOAuthenticator", "Keycloak login and who may log in", oauthSection(s)),
+    ];
+    return lines.join("\n") + "\n";
+}

@@ -1,0 +1,33 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { deploymentLabels } from "./labels";
+
+export interface HubNetworkArgs {
+    namePrefix: string;
+}
+
+/**
+ * Two networks: user servers share one with the hub; Postgres sits on an internal one
+ * that only the hub joins, so no user container can reach the database.
+ */
+export class HubNetwork extends pulumi.ComponentResource {
+    public readonly users: docker.Network;
+    public readonly database: docker.Network;
+
+    constructor(name: string, args: HubNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pyiron:hub:Network", name, {}, opts);
+        this.users = new docker.Network(`${name}-users`, {
+            name: `${args.namePrefix}-users`,
+            driver: "bridge",
+            labels: deploymentLabels(args.namePrefix, "users-network"),
+        }, { parent: this });
+        this.database = new docker.Network(`${name}-database`, {
+            name: `${args.namePrefix}-database`,
+            driver: "bridge",
+            // No route out and none in from other networks.
+            internal: true,
+            labels: deploymentLabels(args.namePrefix, "database-network"),
+        }, { parent: this });
+        this.registerOutputs({ users: this.users.name, database: this.database.name });
+    }
+}

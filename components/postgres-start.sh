@@ -1,0 +1,24 @@
+#!/bin/sh
+# Entry point of the hub database: starts Postgres through the image's own entry point,
+# then sets the hub role's password to POSTGRES_PASSWORD. The image applies that
+# variable only when it creates a database, so without this step a database volume
+# kept across `pulumi destroy` would refuse the password of the next `pulumi up`.
+set -eu
+marker=/tmp/pyiron-hub-password-synced
+rm -f "$marker"
+docker-entrypoint.sh "$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit $?' TERM INT
+# TCP answers only once the final server runs (initdb's temporary one is socket-only).
+until pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        exit $?
+    fi
+    sleep 1
+done
+psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v password="$POSTGRES_PASSWORD" <<'SQL'
+ALTER ROLE CURRENT_USER PASSWORD :'password';
+SQL
+touch "$marker"
+wait "$pid"

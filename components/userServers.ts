@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DEPLOYMENT_LABEL, ROLE_LABEL, USER_SERVER_ROLE } from "./hubConfig";
+
+// User servers are DockerSpawner's containers, not Pulumi's. While one runs, Docker
+// refuses to remove the user network, so `pulumi destroy` would stop half way. This
+// resource stands between the network and the hub: the hub is deleted first, then this
+// removes the user servers still running (their home volumes stay), then the network.
+
+interface UserServersInputs {
+    namePrefix: string;
+    /** Docker label filters (`key=value`) that select this deployment's user servers. */
+    labels: string[];
+}
+
+// Serialized into the dynamic provider process: it uses only its inputs and Node's own modules.
+const provider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: UserServersInputs) {
+        return { id: `${inputs.namePrefix}-user-servers`, outs: inputs };
+    },
+    async diff(_id: string, olds: UserServersInputs, news: UserServersInputs) {
+        const changed = JSON.stringify(olds) !== JSON.stringify(news);
+        return { changes: changed, replaces: changed ? ["labels"] : [] };
+    },
+    async delete(_id: string, props: UserServersInputs) {
+        const http = require("http");
+        const dockerHost: string = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+        const manual = `docker rm -f $(docker ps -aq ${props.labels.map((l) => `--filter label=${l}`).join(" ")})`;
+        if (!dockerHost.startsWith("unix://")) {
+            throw new Error(`cannot reach DOCKER_HOST=${dockerHost} to stop the user servers; stop them with: ${manual}`);
+        }
+        const socketPath = dockerHost.slice("unix://".length);
+        const call = (method: string, path: string) =>
+            new Promise<{ status: number; body: string }>((resolve, reject) => {
+                const req = http.request({ socketPath, path, method }, (res: any) => {
+                    let body = "";
+                    res.on("data", (chunk: string) => (body += chunk));
+                    res.on("end", () => resolve({ status: res.statusCode, body }));
+                });
+                req.on("error", (e: Error) => reject(new Error(`${e.message}; stop the user servers with: ${manual}`)));
+                req.end();
+            });
+        const filters = JSON.stringify({ label: props.labels });
+        const list = await call("GET", `/containers/json?all=1&filters=${encodeURIComponent(filters)}`);
+        if (list.status !== 200) {
+            throw new Error(`listing user servers failed (${list.status}): ${list.body}`);
+        }
+        for (const c of JSON.parse(list.body) as Array<{ Id: string }>) {
+            // Volumes are not removed (no v=1): the user's home stays.
+            const rm = await call("DELETE", `/containers/${c.Id}?force=1`);
+            if (rm.status !== 204 && rm.status !== 404) {
+                throw new Error(`removing user server ${c.Id} failed (${rm.status}): ${rm.body}`);
+            }
+        }
+    },
+};
+
+export interface UserServersArgs {
+    namePrefix: string;
+}
+
+/** Removes the deployment's running user servers when the stack is destroyed. */
+export class UserServers extends pulumi.dynamic.Resource {
+    constructor(name: string, args: UserServersArgs, opts?: pulumi.CustomResourceOptions) {
+        const labels = [`${DEPLOYMENT_LABEL}=${args.namePrefix}`, `${ROLE_LABEL}=${USER_SERVER_ROLE}`];
+        super(provider, name, { namePrefix: args.namePrefix, labels }, opts);
+    }
+}

@@ -1,0 +1,575 @@
+// The stack config: one zod schema is the single source of truth for keys, types,
+// defaults, the README's config reference and every error message.
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+export const PROJECT = "pyiron-jupyterhub";
+
+/** The config key that holds the Keycloak client secret; it must be a Pulumi secret. */
+export const CLIENT_SECRET_KEY = "keycloakClientSecret";
+
+/** Documentation attached to every field; the README table is rendered from it. */
+export interface FieldDoc {
+    /** Why the key exists and what it does. */
+    description: string;
+    /** The type as a user types it in `pulumi config set`. */
+    type: string;
+    /** A value that works, used in "how to fix" hints. */
+    example: string;
+    /** Set with `--path` (objects and lists). */
+    path?: boolean;
+}
+
+const docs = new Map<z.ZodType, FieldDoc>();
+function field<T extends z.ZodType>(schema: T, doc: FieldDoc): T {
+    docs.set(schema, doc);
+    return schema;
+}
+
+// Date tags, because `latest` moves under a running hub. pyiron/continuum is retired
+// upstream: 2025-03-04 is its last tag.
+export const DEFAULT_IMAGES = [
+    { label: "pyiron_base", image: "pyiron/base:2026-11-24" },
+    { label: "pyiron_atomistics", image: "pyiron/pyiron:2026-11-24" },
+    { label: "pyiron_continuum", image: "pyiron/continuum:2025-03-04" },
+] as const;
+
+const IMAGE_REF =
+    /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+const imageRef = z
+    .string()
+    .trim()
+    .regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2026-11-24`" })
+    .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
+        error: "has no tag: name one (e.g. `:2026-11-24`), so that an update never changes the image by surprise",
+    });
+
+// DockerSpawner's ByteSpecification: a number with one of these suffixes (1024-based).
+const MEM_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const MEM_LIMIT = /^([0-9]+(?:\.[0-9]+)?)([KMGT])$/i;
+
+/** The memory limit in bytes, as Docker enforces it. */
+export function memoryBytes(limit: string): number {
+    const m = MEM_LIMIT.exec(limit);
+    if (!m) {
+        throw new Error(`not a memory size: ${limit}`);
+    }
+    return Math.floor(parseFloat(m[1]) * MEM_UNITS[m[2].toUpperCase()]);
+}
+
+const username = z
+    .string()
+    .trim()
+    .min(1, { error: "is empty" })
+    .regex(/^[^\s/]+$/, { error: "is not a Keycloak username (no spaces or slashes)" });
+
+// Keycloak reports group paths with a leading "/" when "full group path" is on; the
+// hub strips it from the claim, so names are kept without it here too.
+const groupName = z
+    .string()
+    .trim()
+    .transform((g) => g.replace(/^\/+/, ""))
+    .pipe(z.string().min(1, { error: "is empty" }));
+
+function url(what: string) {
+    return z
+        .string()
+        .trim()
+        .refine((s) => URL.canParse(s), { error: `is not a URL (${what})` })
+        .transform((s) => s.replace(/\/+$/, ""));
+}
+
+function uniqueList<T extends z.ZodType>(item: T, what: string) {
+    return z.array(item).refine((xs) => new Set(xs as unknown[]).size === xs.length, {
+        error: `lists the same ${what} twice`,
+    });
+}
+
+// A number typed on the command line arrives as a string: accept both, nothing else.
+function numeric<T extends z.ZodNumber>(n: T) {
+    return z.preprocess(
+        (v) => (typeof v === "string" && /^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(v) ? Number(v) : v),
+        n,
+    );
+}
+function boolean() {
+    return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+}
+
+const tlsSchema = z.strictObject({
+    keyPath: field(
+        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        {
+            description: "Private key of the hub's TLS certificate, on the host. Mounted read-only; a changed file restarts the hub on the next `pulumi up`.",
+            type: "path",
+            example: "/etc/ssl/private/hub.key",
+            path: true,
+        },
+    ),
+    certPath: field(
+        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        {
+            description: "TLS certificate (full chain) of the hub, on the host. Mounted read-only; a renewed certificate reaches the hub on the next `pulumi up`.",
+            type: "path",
+            example: "/etc/ssl/certs/hub.crt",
+            path: true,
+        },
+    ),
+});
+
+const keycloakSchema = z.strictObject({
+    realmUrl: field(url("the realm, e.g. https://keycloak.example.org/realms/pyiron"), {
+        description: "URL of the Keycloak realm. The authorize, token, userinfo and logout endpoints follow from it (Keycloak 17+ has no `/auth` prefix).",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron",
+        path: true,
+    }),
+    clientId: field(z.string().trim().min(1, { error: "is empty" }), {
+        description: "Client id of the hub's confidential OpenID Connect client in that realm.",
+        type: "string",
+        example: "jupyterhub",
+        path: true,
+    }),
+    authorizeUrl: field(url("the authorization endpoint").optional(), {
+        description: "Overrides `<realmUrl>/protocol/openid-connect/auth`.",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/auth",
+        path: true,
+    }),
+    tokenUrl: field(url("the token endpoint").optional(), {
+        description: "Overrides `<realmUrl>/protocol/openid-connect/token`.",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/token",
+        path: true,
+    }),
+    userdataUrl: field(url("the userinfo endpoint").optional(), {
+        description: "Overrides `<realmUrl>/protocol/openid-connect/userinfo`.",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/userinfo",
+        path: true,
+    }),
+    logoutUrl: field(url("the end-session endpoint").optional(), {
+        description: "Overrides `<realmUrl>/protocol/openid-connect/logout`; logging out of the hub also ends the Keycloak session there.",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/logout",
+        path: true,
+    }),
+    callbackUrl: field(url("the hub's OAuth callback").optional(), {
+        description: "Overrides `<publicUrl>/hub/oauth_callback`; must be a valid redirect URI of the client.",
+        type: "URL",
+        example: "https://hub.example.org/hub/oauth_callback",
+        path: true,
+    }),
+    allowInsecureHttp: field(boolean().default(false), {
+        description: "Accept `http://` Keycloak URLs. Only for a Keycloak on a private test network: tokens then cross the network in clear text.",
+        type: "boolean",
+        example: "true",
+        path: true,
+    }),
+});
+
+export const configSchema = z.strictObject({
+    publicUrl: field(url("https://hub.example.org"), {
+        description: "The hub's public HTTPS URL, as users type it. The OAuth callback and the logout redirect follow from it.",
+        type: "URL",
+        example: "https://hub.example.org",
+    }),
+    // A missing object reports each of its missing keys, with its fix.
+    tls: field(z.preprocess((v) => v ?? {}, tlsSchema), {
+        description: "TLS key and certificate on the Docker host (`tls.keyPath`, `tls.certPath`).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    keycloak: field(z.preprocess((v) => v ?? {}, keycloakSchema), {
+        description: "The Keycloak realm and client that log users in (`keycloak.*`, below).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    [CLIENT_SECRET_KEY]: field(z.string().min(1, { error: "is empty" }), {
+        description: "Secret of the Keycloak client. Set it with `--secret`; it reaches the hub only through its environment.",
+        type: "secret",
+        example: "<client secret>",
+    }),
+    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }), {
+        description: "Keycloak usernames that administer the hub. Admins may always log in.",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+    }),
+    allowAll: field(boolean().default(false), {
+        description: "Let every user of the realm log in. JupyterHub 5 lets nobody in by default, so choose this or `allowedUsers` / `allowedGroups`.",
+        type: "boolean",
+        example: "true",
+    }),
+    allowedUsers: field(uniqueList(username, "user").default([]), {
+        description: "Keycloak usernames that may log in.",
+        type: "list of usernames",
+        example: "bob",
+        path: true,
+    }),
+    allowedGroups: field(uniqueList(groupName, "group").default([]), {
+        description: "Keycloak groups whose members may log in (with or without a leading `/`). The client must map group membership into a `groups` claim.",
+        type: "list of group names",
+        example: "pyiron-users",
+        path: true,
+    }),
+    images: field(
+        z
+            .array(z.strictObject({ label: z.string().trim().min(1, { error: "is empty" }), image: imageRef }))
+            .min(1, { error: "is empty: users need at least one image to choose" })
+            .refine((xs) => new Set(xs.map((x) => x.label)).size === xs.length, {
+                error: "uses the same label twice",
+            })
+            .default(DEFAULT_IMAGES.map((i) => ({ ...i }))),
+        {
+            description: "The images users choose from, in the order the spawn form shows them; the first is the default. Extend with `--path 'images[3].label'` and `'images[3].image'`.",
+            type: "list of {label, image}",
+            example: "pyiron/base:2026-11-24",
+            path: true,
+        },
+    ),
+    memLimit: field(
+        z
+            .string()
+            .trim()
+            .regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
+            .transform((s) => s.toUpperCase())
+            .refine((s) => memoryBytes(s) >= 64 * 1024 ** 2, { error: "is below 64M, too little for a Jupyter server" })
+            .default("2G"),
+        {
+            description: "Memory limit of each user server (1024-based units K, M, G, T).",
+            type: "size",
+            example: "2G",
+        },
+    ),
+    cpuLimit: field(
+        numeric(
+            z
+                .number({ error: "is not a number of CPUs, e.g. 1 or 0.5" })
+                .positive({ error: "must be greater than 0" })
+                .max(1024, { error: "is more CPUs than any host has" }),
+        ).default(1),
+        {
+            description: "CPU limit of each user server, in CPUs (fractions allowed).",
+            type: "number",
+            example: "1.5",
+        },
+    ),
+    idleTimeout: field(
+        numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {
+            error: "is under 300 seconds: servers would be culled while users read",
+        })).default(3600),
+        {
+            description: "Seconds of inactivity after which the idle culler stops a user server. Home volumes are kept.",
+            type: "seconds",
+            example: "3600",
+        },
+    ),
+    httpsPort: field(
+        numeric(z.number({ error: "is not a port number" }).int({ error: "is not a port number" }).min(1, {
+            error: "is not a port number (1-65535)",
+        }).max(65535, { error: "is not a port number (1-65535)" })).default(443),
+        {
+            description: "Host port on which the hub serves HTTPS.",
+            type: "port",
+            example: "443",
+        },
+    ),
+    bindAddress: field(
+        z.ipv4({ error: "is not an IPv4 address, e.g. 0.0.0.0 (all) or 127.0.0.1 (this host only)" }).default("0.0.0.0"),
+        {
+            description: "Host address the HTTPS port is published on.",
+            type: "IPv4",
+            example: "0.0.0.0",
+        },
+    ),
+    namePrefix: field(
+        z
+            .string()
+            .regex(/^[a-z][a-z0-9-]{0,29}$/, { error: "must be lowercase letters, digits and dashes (at most 30), starting with a letter" })
+            .default("pyiron-hub"),
+        {
+            description: "Prefix of every Docker container, network and volume name. Changing it on a deployed stack creates new, empty volumes.",
+            type: "string",
+            example: "pyiron-hub",
+        },
+    ),
+    hubImage: field(imageRef.optional(), {
+        description: "A prebuilt hub image to run. Unset: the recipe in `hub-image/` is built on the Docker host.",
+        type: "image",
+        example: "registry.example.org/pyiron-hub:1.0",
+    }),
+    hubBuildArgs: field(
+        z
+            .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not a build arg name" }), z.string())
+            .default({}),
+        {
+            description: "Build args of the hub recipe: `JUPYTERHUB_IMAGE` (the base image, e.g. a local mirror) and `PIP_ARGS` (e.g. `--no-index` to install only from `hub-image/wheels/`). Ignored with `hubImage`.",
+            type: "map of strings",
+            example: "--no-index",
+            path: true,
+        },
+    ),
+    postgresImage: field(imageRef.default("postgres:17"), {
+        description: "The Postgres image of the hub database. Only change the major version together with a dump and restore.",
+        type: "image",
+        example: "postgres:17",
+    }),
+    deleteDataOnDestroy: field(boolean().default(false), {
+        description: "Let `pulumi destroy` delete the hub database and hub data volumes. Off: destroy keeps them and the next `pulumi up` reuses them.",
+        type: "boolean",
+        example: "false",
+    }),
+});
+
+/**
+ * Config as the components see it: validated, defaults applied, endpoints derived.
+ * The client secret is kept apart, so that no plain copy of it travels with the rest.
+ */
+export type HubConfig = Omit<z.output<typeof configSchema>, typeof CLIENT_SECRET_KEY | "keycloak"> & {
+    keycloak: Required<z.output<typeof keycloakSchema>>;
+};
+
+export interface ParsedConfig {
+    config: HubConfig;
+    clientSecret: string;
+}
+
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+    let def = (schema as any)._zod.def;
+    for (;;) {
+        if (def.type === "default" || def.type === "optional") {
+            def = def.innerType._zod.def;
+        } else if (def.type === "pipe") {
+            def = def.out._zod.def;
+        } else {
+            break;
+        }
+    }
+    return def.type === "object" ? def.shape : undefined;
+}
+
+/** The documentation of every key, in schema order, nested keys as `parent.child`. */
+export function configReference(): Array<{ key: string; default?: unknown; required: boolean } & FieldDoc> {
+    const rows: Array<{ key: string; default?: unknown; required: boolean } & FieldDoc> = [];
+    const walk = (shape: Record<string, z.ZodType>, prefix: string) => {
+        for (const [name, schema] of Object.entries(shape)) {
+            const doc = docs.get(schema);
+            if (!doc) {
+                throw new Error(`config key ${prefix}${name} has no documentation`);
+            }
+            const def = (schema as any)._zod.def;
+            const isOpt = schema.safeParse(undefined).success;
+            rows.push({
+                key: prefix + name,
+                required: !isOpt,
+                default: def.type === "default" ? schema.parse(undefined) : undefined,
+                ...doc,
+            });
+            const inner = objectShape(schema);
+            if (inner) {
+                walk(inner, `${prefix}${name}.`);
+            }
+        }
+    };
+    walk(configSchema.shape as Record<string, z.ZodType>, "");
+    return rows;
+}
+
+function docFor(path: PropertyKey[]): { key: string; doc?: FieldDoc } {
+    let shape: Record<string, z.ZodType> = configSchema.shape as Record<string, z.ZodType>;
+    let doc: FieldDoc | undefined;
+    const parts: string[] = [];
+    for (const p of path) {
+        if (typeof p === "number") {
+            parts[parts.length - 1] += `[${p}]`;
+            continue;
+        }
+        parts.push(String(p));
+        const schema = shape?.[String(p)];
+        if (schema) {
+            doc = docs.get(schema) ?? doc;
+            shape = objectShape(schema) ?? {};
+        }
+    }
+    return { key: parts.join("."), doc };
+}
+
+/** The command that sets a key, as a user would paste it. */
+export function setCommand(key: string, value: string, opts: { path?: boolean; list?: boolean } = {}): string {
+    if (key === CLIENT_SECRET_KEY) {
+        return `pulumi config set --secret ${CLIENT_SECRET_KEY} '<client secret>'`;
+    }
+    const quoted = /^[\w.:/@-]+$/.test(value) ? value : `'${value}'`;
+    if (opts.list && !key.includes("[")) {
+        key = `${key}[0]`;
+    }
+    const usePath = opts.path || key.includes(".") || key.includes("[");
+    const k = key.includes("[") ? `'${key}'` : key;
+    return `pulumi config set ${usePath ? "--path " : ""}${k} ${quoted}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+    if (issue.code === "unrecognized_keys") {
+        const known = docFor(issue.path);
+        return issue.keys.map((k) => {
+            const key = known.key ? `${known.key}.${k}` : k;
+            return `${key}: is not a config key of this project. Remove it: pulumi config rm ${known.key ? "--path " : ""}${key}`;
+        });
+    }
+    const { key, doc } = docFor(issue.path);
+    const input = (issue as { input?: unknown }).input;
+    let message = issue.message;
+    if (issue.code === "invalid_type" && input === undefined) {
+        message = "is required";
+    } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
+        message = `is ${describeValue(input)}, expected ${doc?.type ?? issue.expected}`;
+    }
+    // Echo what was typed, so the user sees the culprit; never for the secret.
+    if (key !== CLIENT_SECRET_KEY && input !== undefined && (typeof input === "string" || typeof input === "number")) {
+        message += ` (got ${JSON.stringify(input)})`;
+    }
+    const example = doc && doc.example ? doc.example : undefined;
+    const fix = example !== undefined ? ` Fix: ${setCommand(key, example, { path: doc?.path, list: doc?.type.startsWith("list") })}` : "";
+    return [`${key}: ${message}.${fix}`];
+}
+
+function describeValue(v: unknown): string {
+    if (Array.isArray(v)) return "a list";
+    if (v === null) return "null";
+    return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/** Raised for bad stack config; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(
+            `The stack config of ${PROJECT} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/**
+ * Validates raw stack config (keys without the project prefix, values as Pulumi hands
+ * them over: strings, or parsed JSON for objects and lists). Pure: no I/O.
+ */
+export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
+    const result = configSchema.safeParse(raw, { reportInput: true });
+    if (!result.success) {
+        throw new ConfigError(result.error.issues.flatMap(describeIssue));
+    }
+    const c = result.data;
+    const problems: string[] = [];
+    if (!c.allowAll && c.allowedUsers.length === 0 && c.allowedGroups.length === 0) {
+        problems.push(
+            "allowAll, allowedUsers, allowedGroups: nobody but the admins could log in (JupyterHub 5 allows no one by default). " +
+                "Choose one: pulumi config set allowAll true, or pulumi config set --path 'allowedUsers[0]' bob, or pulumi config set --path 'allowedGroups[0]' pyiron-users",
+        );
+    }
+    if (c.allowAll && (c.allowedUsers.length > 0 || c.allowedGroups.length > 0)) {
+        problems.push(
+            "allowAll: is true, so allowedUsers and allowedGroups would have no effect. Fix: pulumi config rm allowedUsers; pulumi config rm allowedGroups, or pulumi config set allowAll false",
+        );
+    }
+    const pub = new URL(c.publicUrl);
+    if (pub.protocol !== "https:") {
+        problems.push(`publicUrl: must use https:// (the hub serves TLS only). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);
+    }
+    if (pub.pathname !== "/" || pub.search || pub.hash) {
+        problems.push(`publicUrl: must be the site root without a path, query or fragment. Fix: ${setCommand("publicUrl", `${pub.protocol}//${pub.host}`)}`);
+    }
+    const k = c.keycloak;
+    const endpoint = (path: string) => `${k.realmUrl}/protocol/openid-connect/${path}`;
+    const keycloak = {
+        ...k,
+        authorizeUrl: k.authorizeUrl ?? endpoint("auth"),
+        tokenUrl: k.tokenUrl ?? endpoint("token"),
+        userdataUrl: k.userdataUrl ?? endpoint("userinfo"),
+        logoutUrl: k.logoutUrl ?? endpoint("logout"),
+        callbackUrl: k.callbackUrl ?? `${c.publicUrl}/hub/oauth_callback`,
+    };
+    for (const name of ["realmUrl", "authorizeUrl", "tokenUrl", "userdataUrl", "logoutUrl"] as const) {
+        const u = new URL(keycloak[name]);
+        if (u.protocol === "http:" && !k.allowInsecureHttp) {
+            problems.push(
+                `keycloak.${name}: uses http://, so tokens would cross the network unencrypted. Use https://, or for a private test network: pulumi config set --path keycloak.allowInsecureHttp true`,
+            );
+        } else if (u.protocol !== "http:" && u.protocol !== "https:") {
+            problems.push(`keycloak.${name}: must be an https:// URL. Fix: ${setCommand(`keycloak.${name}`, "https://keycloak.example.org/realms/pyiron")}`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    const { [CLIENT_SECRET_KEY]: clientSecret, ...rest } = c;
+    return { config: { ...rest, keycloak }, clientSecret };
+}
+
+/** The project's keys from a flat `project:key -> string` map, objects and lists parsed. */
+export function projectKeys(all: Record<string, string>): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (!fullKey.startsWith(`${PROJECT}:`)) {
+            continue;
+        }
+        const key = fullKey.slice(PROJECT.length + 1);
+        const looksStructured = /^\s*[[{]/.test(value);
+        raw[key] = looksStructured ? JSON.parse(value) : value;
+    }
+    return raw;
+}
+
+// The SDK knows which keys were set with --secret but exports the check as internal.
+function isSecretKey(fullKey: string): boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    if (!check) {
+        throw new Error("@pulumi/pulumi no longer exposes runtime.isConfigSecret; update config.ts");
+    }
+    return check(fullKey);
+}
+
+export interface LoadedConfig {
+    config: HubConfig;
+    /** The client secret, marked secret from the config read on. */
+    clientSecret: pulumi.Output<string>;
+}
+
+/**
+ * Reads and validates the stack config. Throws pulumi.RunError (a message, no stack
+ * trace) before any resource is declared.
+ */
+export function loadConfig(): LoadedConfig {
+    const raw = projectKeys(pulumi.runtime.allConfig());
+    try {
+        const { config, clientSecret } = parseConfig(raw);
+        const problems: string[] = [];
+        if (!isSecretKey(`${PROJECT}:${CLIENT_SECRET_KEY}`)) {
+            problems.push(
+                `${CLIENT_SECRET_KEY}: is stored in plain text in the stack file. Store it encrypted: pulumi config set --secret ${CLIENT_SECRET_KEY} '<client secret>'`,
+            );
+        }
+        for (const name of ["keyPath", "certPath"] as const) {
+            const p = config.tls[name];
+            try {
+                fs.accessSync(p, fs.constants.R_OK);
+            } catch {
+                problems.push(`tls.${name}: ${p} is not a readable file on this machine. Fix the file, or: pulumi config set --path tls.${name} <path>`);
+            }
+        }
+        if (problems.length > 0) {
+            throw new ConfigError(problems);
+        }
+        return { config, clientSecret: pulumi.secret(clientSecret) };
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            throw new pulumi.RunError(e.message);
+        }
+        throw e;
+    }
+}

@@ -1,0 +1,44 @@
+// Shared inputs of the unit tests.
+import { HubSettings } from "../components/hubConfig";
+
+/** A complete, valid stack config as `pulumi config` hands it to the program. */
+export function validRaw(): Record<string, unknown> {
+    return {
+        publicUrl: "https://hub.example.org",
+        tls: { keyPath: "/etc/ssl/private/hub.key", certPath: "/etc/ssl/certs/hub.crt" },
+        keycloak: { realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub" },
+        keycloakClientSecret: "client-secret-value",
+        admins: ["alice"],
+        allowedUsers: ["bob"],
+    };
+}
+
+/** Settings of the golden config: every feature of the renderer switched on. */
+export function goldenSettings(): HubSettings {
+    return {
+        hubHost: "pyiron-hub-hub",
+        publicUrl: "https://hub.example.org",
+        userNetwork: "pyiron-hub-users",
+        namePrefix: "pyiron-hub",
+        images: [
+            { label: "pyiron_base", image: "pyiron/base:2026-11-24" },
+            { label: "pyiron_atomistics", image: "pyiron/pyiron:2026-11-24" },
+            { label: "pyiron_continuum", image: "pyiron/continuum:2025-03-04" },
+        ],
+        memLimit: "2G",
+        cpuLimit: 1.5,
+        idleTimeout: 3600,
+        admins: ["alice", "carol"],
+        allowAll: false,
+        allowedUsers: ["bob"],
+        allowedGroups: ["pyiron-users"],
+        keycloak: {
+            clientId: "jupyterhub",
+            authorizeUrl: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/auth",
+            tokenUrl: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/token",
+            userdataUrl: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/userinfo",
+            logoutUrl: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/logout",
+            callbackUrl: "https://hub.example.org/hub/oauth_callback",
+        },
+    };
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, DEFAULT_IMAGES, memoryBytes, parseConfig, projectKeys } from "../../config";
+import { validRaw } from "../fixtures";
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+    try {
+        parseConfig(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail("the config was accepted");
+}
+
+function without(key: string): Record<string, unknown> {
+    const raw = validRaw();
+    delete raw[key];
+    return raw;
+}
+
+describe("stack config: accepted input", () => {
+    it("applies the documented defaults to a minimal config", () => {
+        const { config } = parseConfig(validRaw());
+        assert.equal(config.memLimit, "2G");
+        assert.equal(config.cpuLimit, 1);
+        assert.equal(config.httpsPort, 443);
+        assert.equal(config.bindAddress, "0.0.0.0");
+        assert.equal(config.idleTimeout, 3600);
+        assert.equal(config.namePrefix, "pyiron-hub");
+        assert.equal(config.postgresImage, "postgres:17");
+        assert.equal(config.deleteDataOnDestroy, false);
+        assert.deepEqual(config.images, DEFAULT_IMAGES.map((i) => ({ ...i })));
+    });
+
+    it("offers pyiron_base, pyiron_atomistics and pyiron_continuum by default, continuum pinned to its last tag", () => {
+        const { config } = parseConfig(validRaw());
+        assert.deepEqual(config.images.map((i) => i.label), ["pyiron_base", "pyiron_atomistics", "pyiron_continuum"]);
+        assert.equal(config.images[2].image, "pyiron/continuum:2025-03-04");
+        for (const { image } of config.images) {
+            assert.match(image, /:\d{4}-\d{2}-\d{2}$/, `${image} has a date tag`);
+        }
+    });
+
+    it("derives every Keycloak endpoint from the realm URL, and the callback from the public URL", () => {
+        const { config } = parseConfig({ ...validRaw(), publicUrl: "https://hub.example.org/" });
+        const realm = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect";
+        assert.equal(config.keycloak.authorizeUrl, `${realm}/auth`);
+        assert.equal(config.keycloak.tokenUrl, `${realm}/token`);
+        assert.equal(config.keycloak.userdataUrl, `${realm}/userinfo`);
+        assert.equal(config.keycloak.logoutUrl, `${realm}/logout`);
+        assert.equal(config.keycloak.callbackUrl, "https://hub.example.org/hub/oauth_callback");
+    });
+
+    it("lets each endpoint be overridden", () => {
+        const raw = validRaw();
+        raw.keycloak = {
+            ...(raw.keycloak as object),
+            tokenUrl: "https://sso.example.org/token",
+            callbackUrl: "https://hub.example.org:8443/hub/oauth_callback",
+        };
+        const { config } = parseConfig(raw);
+        assert.equal(config.keycloak.tokenUrl, "https://sso.example.org/token");
+        assert.equal(config.keycloak.callbackUrl, "https://hub.example.org:8443/hub/oauth_callback");
+        assert.match(config.keycloak.authorizeUrl, /realms\/pyiron\/protocol\/openid-connect\/auth$/);
+    });
+
+    it("takes numbers and booleans typed on the command line as strings", () => {
+        const { config } = parseConfig({ ...validRaw(), cpuLimit: "0.5", httpsPort: "8443", allowAll: "true", allowedUsers: [] });
+        assert.equal(config.cpuLimit, 0.5);
+        assert.equal(config.httpsPort, 8443);
+        assert.equal(config.allowAll, true);
+    });
+
+    it("keeps the image order and accepts registry hosts with ports and digests", () => {
+        const images = [
+            { label: "experimental", image: "registry.example.org:5000/pyiron/experimental:2026-01-06" },
+            { label: "pinned", image: `pyiron/base@sha256:${"a".repeat(64)}` },
+        ];
+        const { config } = parseConfig({ ...validRaw(), images });
+        assert.deepEqual(config.images, images);
+    });
+
+    it("normalizes memory units to upper case and strips a leading / from group names", () => {
+        const { config } = parseConfig({ ...validRaw(), memLimit: "512m", allowedGroups: ["/pyiron-users"] });
+        assert.equal(config.memLimit, "512M");
+        assert.deepEqual(config.allowedGroups, ["pyiron-users"]);
+    });
+
+    it("keeps the client secret out of the config object", () => {
+        const { config, clientSecret } = parseConfig(validRaw());
+        assert.equal(clientSecret, "client-secret-value");
+        assert.ok(!JSON.stringify(config).includes("client-secret-value"));
+    });
+
+    it("computes memory sizes in 1024-based bytes", () => {
+        assert.equal(memoryBytes("2G"), 2 * 1024 ** 3);
+        assert.equal(memoryBytes("1.5G"), 1.5 * 1024 ** 3);
+        assert.equal(memoryBytes("512M"), 512 * 1024 ** 2);
+    });
+
+    it("reads the project's keys, parses objects and lists, and ignores other namespaces", () => {
+        const raw = projectKeys({
+            "pyiron-jupyterhub:memLimit": "4G",
+            "pyiron-jupyterhub:admins": '["alice"]',
+            "pyiron-jupyterhub:tls": '{"keyPath":"/k"}',
+            "docker:host": "unix:///var/run/docker.sock",
+        });
+        assert.deepEqual(raw, { memLimit: "4G", admins: ["alice"], tls: { keyPath: "/k" } });
+    });
+});
+
+// Each row: what the user set, and what the error must say (the key first, then the fix).
+const BAD_INPUTS: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["missing public URL", without("publicUrl"), /^publicUrl: is required\. Fix: pulumi config set publicUrl https:\/\/hub\.example\.org$/],
+    ["public URL over http", { ...validRaw(), publicUrl: "http://hub.example.org" }, /^publicUrl: must use https:\/\/.*pulumi config set publicUrl https:\/\/hub\.example\.org$/],
+    ["public URL with a path", { ...validRaw(), publicUrl: "https://hub.example.org/jupyter" }, /^publicUrl: must be the site root/],
+    ["public URL that is no URL", { ...validRaw(), publicUrl: "hub.example.org" }, /^publicUrl: is not a URL/],
+    ["missing TLS section", without("tls"), /^tls\.keyPath: is required\. Fix: pulumi config set --path tls\.keyPath /],
+    ["relative TLS key path", { ...validRaw(), tls: { keyPath: "hub.key", certPath: "/c" } }, /^tls\.keyPath: must be an absolute path.*\(got "hub\.key"\)/],
+    ["missing realm URL", { ...validRaw(), keycloak: { clientId: "jupyterhub" } }, /^keycloak\.realmUrl: is required\. Fix: pulumi config set --path keycloak\.realmUrl https:/],
+    ["Keycloak over plain http", { ...validRaw(), keycloak: { realmUrl: "http://kc.example.org/realms/p", clientId: "c" } }, /^keycloak\.realmUrl: uses http:\/\/.*pulumi config set --path keycloak\.allowInsecureHttp true$/],
+    ["empty client id", { ...validRaw(), keycloak: { realmUrl: "https://kc.example.org/realms/p", clientId: "" } }, /^keycloak\.clientId: is empty/],
+    ["unknown Keycloak key", { ...validRaw(), keycloak: { realmUrl: "https://kc.example.org/realms/p", clientId: "c", tls_verify: false } }, /^keycloak\.tls_verify: is not a config key of this project\. Remove it: pulumi config rm --path keycloak\.tls_verify$/],
+    ["missing client secret", without("keycloakClientSecret"), /^keycloakClientSecret: is required\. Fix: pulumi config set --secret keycloakClientSecret '<client secret>'$/],
+    ["no admin", { ...validRaw(), admins: [] }, /^admins: names no admin.*pulumi config set --path 'admins\[0\]' alice$/],
+    ["admin given as a plain string", { ...validRaw(), admins: "alice" }, /^admins: is a string, expected list of usernames/],
+    ["admin with a space", { ...validRaw(), admins: ["alice smith"] }, /^admins\[0\]: is not a Keycloak username/],
+    ["nobody may log in", { ...validRaw(), allowedUsers: [] }, /^allowAll, allowedUsers, allowedGroups: nobody but the admins could log in.*pulumi config set allowAll true/],
+    ["allowAll together with a user list", { ...validRaw(), allowAll: true }, /^allowAll: is true, so allowedUsers and allowedGroups would have no effect/],
+    ["duplicate allowed user", { ...validRaw(), allowedUsers: ["bob", "bob"] }, /^allowedUsers: lists the same user twice/],
+    ["memory limit with an unknown unit", { ...validRaw(), memLimit: "2GB" }, /^memLimit: is not a memory size.*\(got "2GB"\)\. Fix: pulumi config set memLimit 2G$/],
+    ["memory limit without a unit", { ...validRaw(), memLimit: "2048" }, /^memLimit: is not a memory size/],
+    ["tiny memory limit", { ...validRaw(), memLimit: "1M" }, /^memLimit: is below 64M/],
+    ["zero CPUs", { ...validRaw(), cpuLimit: 0 }, /^cpuLimit: must be greater than 0.*Fix: pulumi config set cpuLimit 1\.5$/],
+    ["CPU limit that is no number", { ...validRaw(), cpuLimit: "two" }, /^cpuLimit: is not a number of CPUs.*\(got "two"\)/],
+    ["empty image list", { ...validRaw(), images: [] }, /^images: is empty: users need at least one image/],
+    ["image without a tag", { ...validRaw(), images: [{ label: "base", image: "pyiron/base" }] }, /^images\[0\]\.image: has no tag.*pulumi config set --path 'images\[0\]\.image' /],
+    ["image reference with upper case", { ...validRaw(), images: [{ label: "base", image: "Pyiron/Base:1" }] }, /^images\[0\]\.image: is not a Docker image reference/],
+    ["two images with one label", { ...validRaw(), images: [{ label: "a", image: "x/y:1" }, { label: "a", image: "x/z:1" }] }, /^images: uses the same label twice/],
+    ["idle timeout too short", { ...validRaw(), idleTimeout: 10 }, /^idleTimeout: is under 300 seconds/],
+    ["port out of range", { ...validRaw(), httpsPort: 70000 }, /^httpsPort: is not a port number \(1-65535\)/],
+    ["bind address that is no IPv4", { ...validRaw(), bindAddress: "localhost" }, /^bindAddress: is not an IPv4 address/],
+    ["name prefix with upper case", { ...validRaw(), namePrefix: "Pyiron" }, /^namePrefix: must be lowercase letters/],
+    ["old auto_config.json key", { ...validRaw(), MEM_LIMIT: "2G" }, /^MEM_LIMIT: is not a config key of this project\. Remove it: pulumi config rm MEM_LIMIT$/],
+];
+
+describe("stack config: rejected input, one clear message per problem", () => {
+    assert.ok(BAD_INPUTS.length >= 20);
+    for (const [what, raw, expected] of BAD_INPUTS) {
+        it(`rejects ${what}`, () => {
+            const problems = problemsOf(raw);
+            assert.ok(problems.some((p) => expected.test(p)), `no problem matches ${expected}:\n${problems.join("\n")}`);
+        });
+    }
+
+    it("reports every problem at once, not just the first", () => {
+        const problems = problemsOf({ ...validRaw(), memLimit: "2GB", cpuLimit: -1, images: [] });
+        assert.equal(problems.length, 3, problems.join("\n"));
+    });
+
+    it("never echoes the client secret in an error", () => {
+        const problems = problemsOf({ ...validRaw(), keycloakClientSecret: 12345, memLimit: "x" });
+        assert.ok(problems.every((p) => !p.includes("12345")), problems.join("\n"));
+    });
+
+    it("says how many problems there are and lists them one per line", () => {
+        try {
+            parseConfig({ ...validRaw(), memLimit: "2GB", cpuLimit: -1 });
+            assert.fail("accepted");
+        } catch (e) {
+            assert.match((e as Error).message, /^The stack config of pyiron-jupyterhub has 2 problems:\n  - memLimit: .*\n  - cpuLimit: /s);
+        }
+    });
+});

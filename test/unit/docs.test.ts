@@ -1,0 +1,43 @@
+// The docs and the example stack are checked against the schema.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { configReference, parseConfig, projectKeys } from "../../config";
+import { expectedDocs } from "../../scripts/config-docs";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+describe("documentation", () => {
+    for (const { file, actual, expected } of expectedDocs()) {
+        it(`${path.basename(file)} documents every config key as the schema does (npm run docs)`, () => {
+            assert.equal(actual, expected);
+        });
+    }
+
+    it("the README table lists every leaf key of the schema", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const r of configReference().filter((r) => r.type !== "object")) {
+            assert.ok(readme.includes(`| \`${r.key}\` |`), r.key);
+        }
+    });
+
+    it("Pulumi.dev.yaml is a working example once the client secret is set", () => {
+        const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stack.config as Record<string, unknown>)) {
+            flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+        const { config } = parseConfig({ ...projectKeys(flat), keycloakClientSecret: "set with --secret" });
+        assert.equal(config.memLimit, "4G");
+        assert.equal(config.images.length, 3);
+    });
+
+    it("the README's test command is what CI runs", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+        assert.ok(readme.includes("npm ci && npm test"));
+        assert.match(ci, /^npm ci --no-audit --no-fund && npm test$/m);
+    });
+});

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { logoutRedirectUrl, renderHubConfig } from "../../components/hubConfig";
+import { env, py, PyExpr, PySet } from "../../components/pyLiteral";
+import { goldenSettings } from "../fixtures";
+
+const GOLDEN = path.join(__dirname, "..", "golden", "jupyterhub_config.py");
+
+describe("Python literal emitter", () => {
+    const cases: Array<[string, Parameters<typeof py>[0], string]> = [
+        ["None", null, "None"],
+        ["True", true, "True"],
+        ["False", false, "False"],
+        ["an integer", 600, "600"],
+        ["a float", 1.5, "1.5"],
+        ["a negative number", -2, "-2"],
+        ["a plain string", "pyiron", '"pyiron"'],
+        ["quotes and backslashes", 'a"b\\c', '"a\\"b\\\\c"'],
+        ["a newline, which would end the line", "a\nb", '"a\\nb"'],
+        ["non-ASCII text", "Düsseldorf", '"Düsseldorf"'],
+        ["a list", ["a", 1, true], '["a", 1, True]'],
+        ["a dict in insertion order", { b: 1, a: 2 }, '{"b": 1, "a": 2}'],
+        ["a set, sorted", new PySet(["carol", "alice"]), '{"alice", "carol"}'],
+        ["an empty set", new PySet([]), "set()"],
+        ["an environment variable", env("JPY_COOKIE_SECRET"), 'os.environ["JPY_COOKIE_SECRET"]'],
+    ];
+    for (const [what, value, expected] of cases) {
+        it(`writes ${what} as ${expected}`, () => assert.equal(py(value), expected));
+    }
+    it("refuses numbers Python would read differently", () => {
+        assert.throws(() => py(NaN), /cannot write NaN/);
+        assert.throws(() => py(Infinity), /cannot write Infinity/);
+    });
+    it("refuses an environment variable name that could inject code", () => {
+        assert.throws(() => env('X"] or __import__("os").system("id") or os.environ["Y'), /not an environment variable name/);
+    });
+    it("writes a string that looks like code as a string", () => {
+        assert.equal(py('"); import os; os.system("id"); ("'), '"\\"); import os; os.system(\\"id\\"); (\\""');
+    });
+    it("emits raw code only through PyExpr", () => assert.equal(py(new PyExpr("1 + 1")), "1 + 1"));
+});
+
+describe("jupyterhub_config.py renderer", () => {
+    it("matches the golden file (UPDATE_GOLDEN=1 rewrites it)", () => {
+        const rendered = renderHubConfig(goldenSettings());
+        if (process.env.UPDATE_GOLDEN === "1") {
+            fs.writeFileSync(GOLDEN, rendered);
+        }
+        assert.equal(rendered, fs.readFileSync(GOLDEN, "utf8"));
+    });
+
+    it("is deterministic: the same settings give the same bytes, whatever the order of sets", () => {
+        const a = goldenSettings();
+        const b = { ...goldenSettings(), admins: [...a.admins].reverse() };
+        assert.equal(renderHubConfig(a), renderHubConfig(b));
+    });
+
+    it("reads every secret from the environment and writes none into the file", () => {
+        const out = renderHubConfig(goldenSettings());
+        assert.match(out, /^c\.JupyterHub\.db_url = os\.environ\["JUPYTERHUB_DB_URL"\]$/m);
+        assert.match(out, /^c\.JupyterHub\.cookie_secret = bytes\.fromhex\(os\.environ\["JPY_COOKIE_SECRET"\]\)$/m);
+        assert.match(out, /^c\.GenericOAuthenticator\.client_secret = os\.environ\["OAUTH_CLIENT_SECRET"\]$/m);
+    });
+
+    it("offers the images in the configured order, the first one as default", () => {
+        const s = { ...goldenSettings(), images: [{ label: "zeta", image: "z/z:1" }, { label: "alpha", image: "a/a:1" }] };
+        const out = renderHubConfig(s);
+        assert.match(out, /^c\.DockerSpawner\.allowed_images = \{"zeta": "z\/z:1", "alpha": "a\/a:1"\}$/m);
+        assert.match(out, /^c\.DockerSpawner\.image = "z\/z:1"$/m);
+    });
+
+    it("writes allow_all only when everyone may log in, and no lists then", () => {
+        const out = renderHubConfig({ ...goldenSettings(), allowAll: true, allowedUsers: [], allowedGroups: [] });
+        assert.match(out, /^c\.GenericOAuthenticator\.allow_all = True$/m);
+        assert.doesNotMatch(out, /allowed_users|allowed_groups|manage_groups/);
+    });
+
+    it("turns on group management only when groups grant access", () => {
+        const users = renderHubConfig({ ...goldenSettings(), allowedGroups: [] });
+        assert.doesNotMatch(users, /manage_groups|auth_state_groups_key/);
+        const groups = renderHubConfig({ ...goldenSettings(), allowedUsers: [] });
+        assert.match(groups, /^c\.GenericOAuthenticator\.allowed_groups = \{"pyiron-users"\}$/m);
+        assert.match(groups, /^c\.GenericOAuthenticator\.manage_groups = True$/m);
+        assert.doesNotMatch(groups, /allowed_users/);
+    });
+
+    it("keeps user servers running across a hub restart", () => {
+        assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.cleanup_servers = False$/m);
+    });
+
+    it("gives user servers the hub's container name to call back to", () => {
+        const out = renderHubConfig({ ...goldenSettings(), hubHost: "lab-hub" });
+        assert.match(out, /^c\.JupyterHub\.hub_connect_ip = "lab-hub"$/m);
+        assert.match(out, /^c\.JupyterHub\.hub_ip = "0\.0\.0\.0"$/m);
+    });
+
+    it("mounts each user's own volume at /home/jovyan", () => {
+        const out = renderHubConfig({ ...goldenSettings(), namePrefix: "lab" });
+        assert.match(out, /^c\.DockerSpawner\.volumes = \{"lab-home-\{username\}": "\/home\/jovyan"\}$/m);
+    });
+
+    it("logs out of Keycloak too, returning to the hub", () => {
+        const url = new URL(logoutRedirectUrl(goldenSettings()));
+        assert.equal(url.origin + url.pathname, "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/logout");
+        assert.equal(url.searchParams.get("client_id"), "jupyterhub");
+        assert.equal(url.searchParams.get("post_logout_redirect_uri"), "https://hub.example.org/hub/");
+    });
+
+    it("escapes hostile values instead of running them", () => {
+        const out = renderHubConfig({ ...goldenSettings(), admins: ['x"}; import os; os.system("id"); {"'] });
+        assert.match(out, /^c\.Authenticator\.admin_users = \{"x\\"\}; import os; os\.system\(\\"id\\"\); \{\\""\}$/m);
+    });
+
+    it("refuses to render without an image", () => {
+        assert.throws(() => renderHubConfig({ ...goldenSettings(), images: [] }), /at least one image/);
+    });
+});

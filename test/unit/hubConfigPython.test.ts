@@ -1,0 +1,58 @@
+// Loads generated configs with the hub's real Python packages (test/setup-python.sh).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { HubSettings, renderHubConfig } from "../../components/hubConfig";
+import { goldenSettings } from "../fixtures";
+
+const VENV = process.env.PYIRON_HUB_VENV ?? path.join(os.homedir(), ".cache", "pyiron-jupyterhub", "venv");
+const PYTHON = path.join(VENV, "bin", "python");
+const CHECK = path.join(__dirname, "..", "python", "check_hub_config.py");
+
+function check(content: string): { ok: boolean; output: string } {
+    assert.ok(fs.existsSync(PYTHON), `no Python with the hub's packages at ${PYTHON}: run test/setup-python.sh`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-config-"));
+    const file = path.join(dir, "jupyterhub_config.py");
+    fs.writeFileSync(file, content);
+    const r = spawnSync(PYTHON, [CHECK, file], { encoding: "utf8" });
+    fs.rmSync(dir, { recursive: true });
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+const variants: Array<[string, Partial<HubSettings>]> = [
+    ["users and groups allowed (the golden config)", {}],
+    ["everyone in the realm allowed", { allowAll: true, allowedUsers: [], allowedGroups: [] }],
+    ["only listed users allowed", { allowedGroups: [] }],
+    ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2026-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
+];
+
+describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticator 17", () => {
+    for (const [what, change] of variants) {
+        it(`defines every key it sets: ${what}`, () => {
+            const r = check(renderHubConfig({ ...goldenSettings(), ...change }));
+            assert.ok(r.ok, r.output);
+        });
+    }
+
+    it("the check fails on a key the classes do not define (so it can catch a typo)", () => {
+        const r = check(renderHubConfig(goldenSettings()) + "c.DockerSpawner.mem_limitt = \"2G\"\n");
+        assert.ok(!r.ok);
+        assert.match(r.output, /c\.DockerSpawner\.mem_limitt: DockerSpawner has no such configurable trait/);
+    });
+
+    it("the check fails on keys that current versions dropped or deprecated", () => {
+        const r = check(renderHubConfig(goldenSettings()) + "c.DockerSpawner.image_whitelist = {}\nc.GenericOAuthenticator.tls_verify = True\n");
+        assert.ok(!r.ok);
+        assert.match(r.output, /image_whitelist: deprecated/);
+        assert.match(r.output, /tls_verify: deprecated/);
+    });
+
+    it("the check fails on a value the trait rejects", () => {
+        const r = check(renderHubConfig(goldenSettings()).replace('mem_limit = "2G"', 'mem_limit = "2GB"'));
+        assert.ok(!r.ok, r.output);
+        assert.match(r.output, /mem_limit/);
+    });
+});

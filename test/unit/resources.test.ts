@@ -1,0 +1,270 @@
+// The resource graph of a full deployment, under Pulumi mocks.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { isSecret, installMocks, MOCK_SECRETS, Recorded, reveal, valueOf } from "../mocks";
+
+const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-tls-"));
+const keyPath = path.join(tlsDir, "hub.key");
+const certPath = path.join(tlsDir, "hub.crt");
+fs.writeFileSync(keyPath, "test key\n");
+fs.writeFileSync(certPath, "test cert\n");
+
+const CLIENT_SECRET = "kc-client-secret-value";
+const recorded: Recorded[] = installMocks(
+    {
+        "pyiron-jupyterhub:publicUrl": "https://hub.example.org",
+        "pyiron-jupyterhub:tls": JSON.stringify({ keyPath, certPath }),
+        "pyiron-jupyterhub:keycloak": JSON.stringify({ realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub" }),
+        "pyiron-jupyterhub:keycloakClientSecret": CLIENT_SECRET,
+        "pyiron-jupyterhub:admins": JSON.stringify(["alice"]),
+        "pyiron-jupyterhub:allowedGroups": JSON.stringify(["/pyiron-users"]),
+        "pyiron-jupyterhub:memLimit": "3G",
+        "pyiron-jupyterhub:cpuLimit": "1.5",
+    },
+    ["pyiron-jupyterhub:keycloakClientSecret"],
+);
+
+let stack: typeof import("../../index");
+before(async () => {
+    stack = await import("../../index");
+    // Wait until every output, and so every registration, has settled.
+    await valueOf(stack.containers.hub);
+    await valueOf(stack.volumeNames.postgresData);
+    await new Promise((r) => setTimeout(r, 50));
+});
+
+function one(type: string, name: string): Recorded {
+    const found = recorded.filter((r) => r.type === type && r.name === name);
+    assert.equal(found.length, 1, `expected one ${type} named ${name}, found ${found.length}: ${recorded.map((r) => r.name).join(", ")}`);
+    return found[0];
+}
+const container = (name: string) => one("docker:index/container:Container", name);
+const inputsOf = (r: Recorded) => Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, reveal(v)]));
+
+describe("resource graph", () => {
+    it("puts user servers and the hub on one network and Postgres on an internal one", () => {
+        const users = one("docker:index/network:Network", "network-users").inputs;
+        const db = one("docker:index/network:Network", "network-database").inputs;
+        assert.equal(users.name, "pyiron-hub-users");
+        assert.notEqual(users.internal, true);
+        assert.equal(db.name, "pyiron-hub-database");
+        assert.equal(db.internal, true);
+        const pg = inputsOf(container("database-container"));
+        assert.deepEqual(pg.networksAdvanced.map((n: any) => n.name), ["pyiron-hub-database"]);
+        const hub = inputsOf(container("hub-container"));
+        assert.deepEqual(hub.networksAdvanced.map((n: any) => n.name).sort(), ["pyiron-hub-database", "pyiron-hub-users"]);
+    });
+
+    it("keeps the hub and database volumes on destroy, named and labelled", () => {
+        for (const role of ["hub-data", "postgres-data"]) {
+            const v = one("docker:index/volume:Volume", `volumes-${role}`);
+            assert.equal(v.inputs.name, `pyiron-hub-${role}`);
+            assert.equal(v.retainOnDelete, true, `${role} is retained on delete`);
+            assert.deepEqual(v.inputs.labels, [
+                { label: "org.pyiron-jupyterhub.deployment", value: "pyiron-hub" },
+                { label: "org.pyiron-jupyterhub.role", value: role },
+            ]);
+        }
+    });
+
+    it("pulls Postgres and every pyiron image at deploy time and keeps them on destroy", () => {
+        const names = recorded.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && !r.inputs.build).map((r) => [r.name, r.inputs.name, r.inputs.keepLocally]);
+        assert.deepEqual(names.sort(), [
+            ["database-image", "postgres:17", true],
+            ["user-images-pyiron_atomistics", "pyiron/pyiron:2026-11-24", true],
+            ["user-images-pyiron_base", "pyiron/base:2026-11-24", true],
+            ["user-images-pyiron_continuum", "pyiron/continuum:2025-03-04", true],
+        ]);
+    });
+
+    it("builds the hub image from the recipe in hub-image/, tagged by the recipe's digest", () => {
+        const img = one("docker:index/remoteImage:RemoteImage", "hub-image-image").inputs;
+        assert.match(img.name, /^pyiron-hub-hub:[0-9a-f]{12}$/);
+        assert.equal(img.build.context, path.resolve(__dirname, "..", "..", "hub-image"));
+        assert.equal(img.build.dockerfile, "Dockerfile");
+        assert.equal(img.triggers.recipe, img.name.split(":")[1]);
+        assert.equal(inputsOf(container("hub-container")).image, `sha256:${img.name}`);
+    });
+
+    it("runs Postgres with a healthcheck, a restart policy, its data volume and no host port", () => {
+        const pg = inputsOf(container("database-container"));
+        assert.equal(pg.name, "pyiron-hub-postgres");
+        assert.equal(pg.image, "sha256:postgres:17");
+        assert.equal(pg.ports, undefined);
+        assert.equal(pg.restart, "unless-stopped");
+        assert.match(pg.healthcheck.tests.join(" "), /^CMD-SHELL pg_isready /);
+        assert.equal(pg.wait, true);
+        assert.deepEqual(pg.volumes, [{ volumeName: "pyiron-hub-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
+        assert.ok(pg.envs.includes("PGDATA=/var/lib/postgresql/data/pgdata"));
+        assert.equal(container("database-container").deleteBeforeReplace, true);
+    });
+
+    it("sets the database role's password on every start, so a kept volume fits a new password", () => {
+        const pg = inputsOf(container("database-container"));
+        assert.deepEqual(pg.entrypoints, ["/bin/sh", "/usr/local/bin/pyiron-hub-postgres-start"]);
+        const script = pg.uploads[0].content as string;
+        assert.match(script, /docker-entrypoint\.sh "\$@" &/);
+        assert.match(script, /ALTER ROLE CURRENT_USER PASSWORD :'password'/);
+    });
+
+    it("runs the hub with the generated config, TLS read-only, the Docker socket and its data volume", () => {
+        const hub = inputsOf(container("hub-container"));
+        assert.equal(hub.name, "pyiron-hub-hub");
+        assert.deepEqual(hub.command, ["jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]);
+        assert.equal(hub.uploads[0].file, "/srv/jupyterhub/jupyterhub_config.py");
+        assert.deepEqual(hub.volumes, [
+            { hostPath: keyPath, containerPath: "/srv/jupyterhub/tls/hub.key", readOnly: true },
+            { hostPath: certPath, containerPath: "/srv/jupyterhub/tls/hub.crt", readOnly: true },
+            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+            { volumeName: "pyiron-hub-hub-data", containerPath: "/srv/jupyterhub/data" },
+        ]);
+        assert.deepEqual(hub.ports, [{ internal: 8443, external: 443, ip: "0.0.0.0" }]);
+        assert.equal(hub.restart, "unless-stopped");
+        assert.match(hub.healthcheck.tests.join(" "), /https:\/\/127\.0\.0\.1:8443\/hub\/health/);
+        assert.equal(hub.wait, true);
+    });
+
+    it("writes the configured limits, images and access rules into the hub config", () => {
+        const config = inputsOf(container("hub-container")).uploads[0].content as string;
+        assert.match(config, /^c\.DockerSpawner\.mem_limit = "3G"$/m);
+        assert.match(config, /^c\.DockerSpawner\.cpu_limit = 1\.5$/m);
+        assert.match(config, /^c\.DockerSpawner\.network_name = "pyiron-hub-users"$/m);
+        assert.match(config, /^c\.DockerSpawner\.allowed_images = \{"pyiron_base": "pyiron\/base:2026-11-24", /m);
+        assert.match(config, /^c\.GenericOAuthenticator\.allowed_groups = \{"pyiron-users"\}$/m);
+        assert.match(config, /^c\.Authenticator\.admin_users = \{"alice"\}$/m);
+        assert.match(config, /^c\.JupyterHub\.hub_connect_ip = "pyiron-hub-hub"$/m);
+    });
+
+    it("labels the hub with a fingerprint of the TLS files, so a renewed certificate restarts it", () => {
+        const labels = inputsOf(container("hub-container")).labels as Array<{ label: string; value: string }>;
+        const tls = labels.find((l) => l.label === "org.pyiron-jupyterhub.tls-sha256");
+        assert.match(tls?.value ?? "", /^[0-9a-f]{64}$/);
+    });
+
+    it("starts the hub only after Postgres is healthy and the pyiron images are pulled", () => {
+        const hub = container("hub-container");
+        const urnOf = (type: string, name: string) => one(type, name).urn;
+        const deps = new Set(hub.dependencies);
+        assert.ok(deps.has(urnOf("docker:index/container:Container", "database-container")));
+        for (const label of ["pyiron_base", "pyiron_atomistics", "pyiron_continuum"]) {
+            assert.ok(deps.has(urnOf("docker:index/remoteImage:RemoteImage", `user-images-${label}`)), label);
+        }
+        assert.equal(hub.deleteBeforeReplace, true);
+    });
+
+    it("removes running user servers on destroy after the hub and before the user network", () => {
+        const cleaner = one("pulumi-nodejs:dynamic:Resource", "user-servers");
+        assert.deepEqual(cleaner.inputs.labels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
+        assert.ok(cleaner.dependencies.includes(one("docker:index/network:Network", "network-users").urn));
+        assert.ok(container("hub-container").dependencies.includes(cleaner.urn));
+    });
+
+    it("generates the database password, cookie secret and crypt key with @pulumi/random", () => {
+        assert.equal(one("random:index/randomPassword:RandomPassword", "database-password").inputs.special, false);
+        assert.equal(one("random:index/randomBytes:RandomBytes", "hub-cookie-secret").inputs.length, 32);
+        assert.equal(one("random:index/randomBytes:RandomBytes", "hub-crypt-key").inputs.length, 32);
+    });
+
+    it("hands the hub its secrets through secret environment variables", () => {
+        const hub = container("hub-container");
+        assert.ok(isSecret(hub.inputs.envs), "the hub's envs are secret");
+        const envs = reveal<string[]>(hub.inputs.envs);
+        assert.ok(envs.includes(`JPY_COOKIE_SECRET=${MOCK_SECRETS.cookie}`));
+        assert.ok(envs.includes(`JUPYTERHUB_CRYPT_KEY=${MOCK_SECRETS.crypt}`));
+        assert.ok(envs.includes(`OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`));
+        assert.ok(envs.includes(`JUPYTERHUB_DB_URL=postgresql://jupyterhub:${MOCK_SECRETS.password}@pyiron-hub-postgres:5432/jupyterhub`));
+        assert.ok(isSecret(container("database-container").inputs.envs), "Postgres's envs are secret");
+    });
+
+    it("has no secret in any plain input of any resource", () => {
+        const secrets = [...Object.values(MOCK_SECRETS), CLIENT_SECRET];
+        for (const r of recorded) {
+            for (const [key, value] of Object.entries(r.inputs)) {
+                if (isSecret(value)) {
+                    continue;
+                }
+                const text = JSON.stringify(value);
+                for (const s of secrets) {
+                    assert.ok(!text.includes(s), `${r.name}.${key} holds a secret in plain text`);
+                }
+            }
+        }
+    });
+
+    it("exports the hub URL and the names an admin needs for docker commands, none secret", async () => {
+        assert.equal(stack.hubUrl, "https://hub.example.org/hub/");
+        assert.deepEqual(await valueOf(stack.containers.hub), "pyiron-hub-hub");
+        assert.deepEqual(await valueOf(stack.containers.postgres), "pyiron-hub-postgres");
+        assert.equal(await valueOf(stack.networks.users), "pyiron-hub-users");
+        assert.equal(await valueOf(stack.volumeNames.postgresData), "pyiron-hub-postgres-data");
+        assert.equal(stack.volumeNames.userHomes, "pyiron-hub-home-<username>");
+        const all = JSON.stringify([
+            stack.hubUrl,
+            await valueOf(stack.containers.hub),
+            await valueOf(stack.networks.database),
+            await valueOf(stack.volumeNames.hubData),
+            stack.userServerFilter,
+        ]);
+        for (const s of [...Object.values(MOCK_SECRETS), CLIENT_SECRET]) {
+            assert.ok(!all.includes(s));
+        }
+    });
+
+    it("creates nothing but the expected resources", () => {
+        const custom = recorded.filter((r) => r.custom).map((r) => r.name).sort();
+        assert.deepEqual(custom, [
+            "database-container",
+            "database-image",
+            "database-password",
+            "hub-container",
+            "hub-cookie-secret",
+            "hub-crypt-key",
+            "hub-image-image",
+            "network-database",
+            "network-users",
+            "user-images-pyiron_atomistics",
+            "user-images-pyiron_base",
+            "user-images-pyiron_continuum",
+            "user-servers",
+            "volumes-hub-data",
+            "volumes-postgres-data",
+        ]);
+    });
+});
+
+describe("component options", () => {
+    it("pulls a prebuilt hub image instead of building when hubImage is set", async () => {
+        const { HubImage } = await import("../../components/hubImage");
+        const img = new HubImage("prebuilt", { namePrefix: "x", prebuilt: "registry.example.org/hub:1.0", buildArgs: {} });
+        await valueOf(img.imageId);
+        await new Promise((r) => setTimeout(r, 20));
+        const r = one("docker:index/remoteImage:RemoteImage", "prebuilt-image");
+        assert.equal(r.inputs.name, "registry.example.org/hub:1.0");
+        assert.equal(r.inputs.build, undefined);
+    });
+
+    it("lets destroy delete the volumes only when deleteDataOnDestroy is set", async () => {
+        const { HubVolumes } = await import("../../components/volumes");
+        const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true });
+        await valueOf(v.hubData.name);
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(one("docker:index/volume:Volume", "doomed-hub-data").retainOnDelete, false);
+        assert.equal(one("docker:index/volume:Volume", "doomed-postgres-data").retainOnDelete, false);
+    });
+
+    it("tags a build with other build args as a different image", async () => {
+        const { HubImage } = await import("../../components/hubImage");
+        const a = new HubImage("args-a", { namePrefix: "x", buildArgs: {} });
+        const b = new HubImage("args-b", { namePrefix: "x", buildArgs: { PIP_ARGS: "--no-index" } });
+        await valueOf(a.imageId);
+        await valueOf(b.imageId);
+        await new Promise((r) => setTimeout(r, 20));
+        const na = one("docker:index/remoteImage:RemoteImage", "args-a-image").inputs.name;
+        const nb = one("docker:index/remoteImage:RemoteImage", "args-b-image").inputs;
+        assert.notEqual(na, nb.name);
+        assert.deepEqual(nb.build.buildArgs, { PIP_ARGS: "--no-index" });
+    });
+});
