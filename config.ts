@@ -287,6 +287,12 @@ export const configSchema = z.strictObject({
             example: "0.0.0.0",
         },
     ),
+    hubExtraNetworks: field(uniqueList(z.string().trim().regex(/^[\w][\w.-]*$/, { error: "is not a Docker network name" }), "network").default([]), {
+        description: "Existing Docker networks the hub joins as well, e.g. to reach a Keycloak container on this host. User servers do not join them.",
+        type: "list of network names",
+        example: "keycloak",
+        path: true,
+    }),
     namePrefix: field(
         z
             .string()

@@ -42,6 +42,7 @@ const hub = new Hub("hub", {
     bindAddress: config.bindAddress,
     userNetwork: network.users.name,
     databaseNetwork: network.database.name,
+    extraNetworks: config.hubExtraNetworks,
     dataVolume: volumes.hubData.name,
     databaseUrl: database.url,
     clientSecret,

@@ -12,6 +12,9 @@ export const POSTGRES = {
     port: 5432,
     dataDir: "/var/lib/postgresql/data",
     startScript: "/usr/local/bin/pyiron-hub-postgres-start",
+    // The driver is explicit: SQLAlchemy 2.1 maps a plain postgresql:// to psycopg 3,
+    // while the hub image ships psycopg2.
+    urlScheme: "postgresql+psycopg2",
 } as const;
 
 export interface DatabaseArgs {
@@ -76,7 +79,7 @@ export class Database extends pulumi.ComponentResource {
         }, { parent: this, deleteBeforeReplace: true });
         this.host = this.container.name;
         this.url = pulumi.secret(
-            pulumi.interpolate`postgresql://${POSTGRES.user}:${secretPassword}@${this.container.name}:${POSTGRES.port}/${POSTGRES.database}`,
+            pulumi.interpolate`${POSTGRES.urlScheme}://${POSTGRES.user}:${secretPassword}@${this.container.name}:${POSTGRES.port}/${POSTGRES.database}`,
         );
         this.registerOutputs({ container: this.container.name });
     }

@@ -16,6 +16,8 @@ export interface HubArgs {
     bindAddress: string;
     userNetwork: pulumi.Input<string>;
     databaseNetwork: pulumi.Input<string>;
+    /** Existing networks the hub joins too (not the user servers). */
+    extraNetworks: string[];
     dataVolume: pulumi.Input<string>;
     /** Secret `postgresql://` URL of the hub database. */
     databaseUrl: pulumi.Input<string>;
@@ -74,7 +76,11 @@ export class Hub extends pulumi.ComponentResource {
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
             ],
-            networksAdvanced: [{ name: args.userNetwork }, { name: args.databaseNetwork }],
+            networksAdvanced: [
+                { name: args.userNetwork },
+                { name: args.databaseNetwork },
+                ...args.extraNetworks.map((name) => ({ name })),
+            ],
             ports: [{ internal: HUB_HTTPS_PORT, external: args.httpsPort, ip: args.bindAddress }],
             healthcheck: {
                 tests: [

@@ -37,7 +37,7 @@ describe("documentation", () => {
     it("the README's test command is what CI runs", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
-        assert.ok(readme.includes("npm ci && npm test"));
-        assert.match(ci, /^npm ci --no-audit --no-fund && npm test$/m);
+        assert.ok(readme.includes("\nnpm ci && npm test && npm run e2e\n"));
+        assert.match(ci, /^npm ci --no-audit --no-fund && npm test && npm run e2e$/m);
     });
 });

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { POSTGRES } from "../../components/database";
 import { HubSettings, renderHubConfig } from "../../components/hubConfig";
 import { goldenSettings } from "../fixtures";
 
@@ -36,6 +37,13 @@ describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticato
             assert.ok(r.ok, r.output);
         });
     }
+
+    it("the hub's packages include the driver of the database URL the stack hands it", () => {
+        assert.ok(fs.existsSync(PYTHON), `no Python with the hub's packages at ${PYTHON}: run test/setup-python.sh`);
+        const url = `${POSTGRES.urlScheme}://jupyterhub:pw@pyiron-hub-postgres:5432/jupyterhub`;
+        const r = spawnSync(PYTHON, ["-c", `import sqlalchemy; sqlalchemy.create_engine("${url}")`], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+    });
 
     it("the check fails on a key the classes do not define (so it can catch a typo)", () => {
         const r = check(renderHubConfig(goldenSettings()) + "c.DockerSpawner.mem_limitt = \"2G\"\n");

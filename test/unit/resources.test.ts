@@ -23,6 +23,7 @@ const recorded: Recorded[] = installMocks(
         "pyiron-jupyterhub:allowedGroups": JSON.stringify(["/pyiron-users"]),
         "pyiron-jupyterhub:memLimit": "3G",
         "pyiron-jupyterhub:cpuLimit": "1.5",
+        "pyiron-jupyterhub:hubExtraNetworks": JSON.stringify(["keycloak-net"]),
     },
     ["pyiron-jupyterhub:keycloakClientSecret"],
 );
@@ -55,7 +56,8 @@ describe("resource graph", () => {
         const pg = inputsOf(container("database-container"));
         assert.deepEqual(pg.networksAdvanced.map((n: any) => n.name), ["pyiron-hub-database"]);
         const hub = inputsOf(container("hub-container"));
-        assert.deepEqual(hub.networksAdvanced.map((n: any) => n.name).sort(), ["pyiron-hub-database", "pyiron-hub-users"]);
+        assert.deepEqual(hub.networksAdvanced.map((n: any) => n.name).sort(), ["keycloak-net", "pyiron-hub-database", "pyiron-hub-users"]);
+        assert.match(inputsOf(container("hub-container")).uploads[0].content, /^c\.DockerSpawner\.network_name = "pyiron-hub-users"$/m);
     });
 
     it("keeps the hub and database volumes on destroy, named and labelled", () => {
@@ -175,7 +177,7 @@ describe("resource graph", () => {
         assert.ok(envs.includes(`JPY_COOKIE_SECRET=${MOCK_SECRETS.cookie}`));
         assert.ok(envs.includes(`JUPYTERHUB_CRYPT_KEY=${MOCK_SECRETS.crypt}`));
         assert.ok(envs.includes(`OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`));
-        assert.ok(envs.includes(`JUPYTERHUB_DB_URL=postgresql://jupyterhub:${MOCK_SECRETS.password}@pyiron-hub-postgres:5432/jupyterhub`));
+        assert.ok(envs.includes(`JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${MOCK_SECRETS.password}@pyiron-hub-postgres:5432/jupyterhub`));
         assert.ok(isSecret(container("database-container").inputs.envs), "Postgres's envs are secret");
     });
 

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Step 3: the images the test stack runs, built without any container registry: a
+# Debian root file system from debootstrap, packages from Debian, wheels and npm
+# packages fetched on the host. Each image is rebuilt only when its inputs change.
+set -euo pipefail
+source "$(dirname "$0")/../env.sh"
+images="$E2E_DIR/testbed/images"
+cache="$TESTBED_DIR/images"
+mkdir -p "$cache"
+
+# The base: Debian minbase, imported as an image.
+if ! docker image inspect "pyiron-testbed/debian:$DEBIAN_SUITE" >/dev/null 2>&1; then
+    if [ ! -x "$cache/rootfs/bin/sh" ]; then
+        command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+        log "debootstrap $DEBIAN_SUITE"
+        rm -rf "$cache/rootfs"
+        debootstrap --variant=minbase "$DEBIAN_SUITE" "$cache/rootfs" "$DEBIAN_MIRROR" >"$cache/debootstrap.log"
+    fi
+    tar -C "$cache/rootfs" -c . | docker import - "pyiron-testbed/debian:$DEBIAN_SUITE" >/dev/null
+fi
+
+# Wheelhouses, made on the host (containers cannot reach PyPI here) for the
+# containers' Python, which is older than the host's.
+wheels() { # dir requirement...
+    local dir=$1
+    shift
+    local stamp="$CONTAINER_PYTHON $*"
+    if [ "$(cat "$dir/.requirements" 2>/dev/null)" != "$stamp" ]; then
+        log "wheels for $*"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        local platforms=()
+        for p in 2_36 2_35 2_34 2_31 2_28 2_27 2_24 2_17 2_12 2_5; do platforms+=(--platform "manylinux_${p}_x86_64"); done
+        python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+            --python-version "$CONTAINER_PYTHON" --implementation cp --abi cp311 --abi abi3 --abi none \
+            "${platforms[@]}" --platform manylinux2014_x86_64 --platform manylinux2010_x86_64 --platform manylinux1_x86_64 \
+            --dest "$dir" "$@"
+        echo "$stamp" >"$dir/.requirements"
+    fi
+}
+wheels "$cache/wheels-hub" -r "$PROJECT_DIR/hub-image/requirements.txt"
+# shellcheck disable=SC2086
+wheels "$cache/wheels-singleuser" $SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE
+
+# The hub recipe of the project installs from hub-image/wheels/ with PIP_ARGS=--no-index.
+rm -f "$PROJECT_DIR"/hub-image/wheels/*.whl
+cp "$cache"/wheels-hub/*.whl "$PROJECT_DIR/hub-image/wheels/"
+
+# configurable-http-proxy with its dependencies, for the hub's base image.
+if [ ! -x "$cache/chp/node_modules/.bin/configurable-http-proxy" ] ||
+    [ "$(cat "$cache/chp/.version" 2>/dev/null)" != "$CONFIGURABLE_HTTP_PROXY_VERSION" ]; then
+    log "configurable-http-proxy $CONFIGURABLE_HTTP_PROXY_VERSION"
+    rm -rf "$cache/chp"
+    mkdir -p "$cache/chp"
+    npm install --prefix "$cache/chp" --no-audit --no-fund --omit=dev --silent "configurable-http-proxy@$CONFIGURABLE_HTTP_PROXY_VERSION"
+    echo "$CONFIGURABLE_HTTP_PROXY_VERSION" >"$cache/chp/.version"
+fi
+
+# Keycloak's distribution from Maven Central.
+kc="$cache/keycloak-$KEYCLOAK_VERSION.tar.gz"
+if [ ! -s "$kc" ]; then
+    log "keycloak $KEYCLOAK_VERSION from Maven Central"
+    mvn -q dependency:copy "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" "-DoutputDirectory=$cache/mvn"
+    mv "$cache/mvn/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz" "$kc"
+fi
+
+# build TAG RECIPE_DIR [--build-arg ...] [-- FILE_OR_DIR_TO_ADD AS ...]: skipped when an
+# image with the same inputs exists.
+build() {
+    local tag=$1 recipe=$2
+    shift 2
+    local args=() extra=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+    [ "${1:-}" = "--" ] && shift && extra=("$@")
+    local ctx="$cache/context-${tag//[:\/]/_}"
+    rm -rf "$ctx"
+    mkdir -p "$ctx"
+    cp -r "$recipe"/. "$ctx"/
+    while [ ${#extra[@]} -gt 0 ]; do
+        cp -r "${extra[0]}" "$ctx/${extra[1]}"
+        extra=("${extra[@]:2}")
+    done
+    local digest
+    digest="$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "${args[*]:-}") | sha256sum | cut -c1-16)"
+    if [ "$(docker image inspect --format '{{ index .Config.Labels "org.pyiron-testbed.inputs" }}' "$tag" 2>/dev/null)" = "$digest" ]; then
+        log "$tag is up to date"
+    else
+        log "building $tag"
+        docker build -q --force-rm --label "org.pyiron-testbed.inputs=$digest" -t "$tag" "${args[@]}" "$ctx" >/dev/null
+    fi
+    rm -rf "$ctx"
+}
+
+build "postgres:15" "$images/postgres"
+build "quay.io/jupyterhub/jupyterhub:5.5.4" "$images/hub-base" -- "$cache/wheels-hub" wheels "$cache/chp" chp
+build "pyiron-testbed/singleuser:lab" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES" -- "$cache/wheels-singleuser" wheels
+build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE" -- "$cache/wheels-singleuser" wheels
+build "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "$images/keycloak" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" -- "$kc" keycloak.tar.gz
+
+# The test stack's pyiron images are these stand-ins under the names it uses.
+docker tag pyiron-testbed/singleuser:pyiron-base pyiron/base:testbed
+docker tag pyiron-testbed/singleuser:lab pyiron/pyiron:testbed
+docker tag pyiron-testbed/singleuser:lab pyiron/continuum:testbed
+docker tag pyiron-testbed/singleuser:lab pyiron/experimental:testbed
+# Replaced builds of these recipes leave untagged images behind.
+docker image prune -f --filter label=org.pyiron-testbed.inputs >/dev/null
+log "images ready"

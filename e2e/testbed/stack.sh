@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Step 6: the test stack. Its config (Pulumi.testbed.yaml, not tracked by git) points
+# the program at the test bed's images, Keycloak and certificate. Written anew each
+# time, so a run starts from known config; the stack's encryption salt is kept.
+set -euo pipefail
+source "$(dirname "$0")/../env.sh"
+tb() { node -p "require('$E2E_DIR/testbed.json').$1"; }
+stack=$(tb stack)
+file="$PROJECT_DIR/Pulumi.$stack.yaml"
+hub="https://$(tb hub.host):$(tb hub.port)"
+realm="http://$(tb keycloak.host):$(tb keycloak.port)/realms/$(tb keycloak.realm)"
+
+cd "$PROJECT_DIR"
+pulumi stack select --create "$stack" --non-interactive >/dev/null
+salt=$(grep '^encryptionsalt:' "$file" || true)
+cat >"$file" <<YAML
+${salt}
+config:
+  pyiron-jupyterhub:publicUrl: $hub
+  pyiron-jupyterhub:httpsPort: "$(tb hub.port)"
+  pyiron-jupyterhub:bindAddress: 127.0.0.1
+  pyiron-jupyterhub:tls:
+    keyPath: $TESTBED_DIR/tls/hub.key
+    certPath: $TESTBED_DIR/tls/hub.crt
+  pyiron-jupyterhub:keycloak:
+    realmUrl: $realm
+    clientId: $(tb keycloak.clientId)
+    allowInsecureHttp: true
+  pyiron-jupyterhub:hubExtraNetworks:
+    - $(tb network)
+  pyiron-jupyterhub:admins:
+    - admin
+  pyiron-jupyterhub:allowedUsers:
+    - alice
+  pyiron-jupyterhub:allowedGroups:
+    - pyiron-users
+  pyiron-jupyterhub:images:
+    - label: pyiron_base
+      image: pyiron/base:testbed
+    - label: pyiron_atomistics
+      image: pyiron/pyiron:testbed
+    - label: pyiron_continuum
+      image: pyiron/continuum:testbed
+  pyiron-jupyterhub:memLimit: 1G
+  pyiron-jupyterhub:cpuLimit: "0.5"
+  pyiron-jupyterhub:postgresImage: postgres:15
+  pyiron-jupyterhub:hubBuildArgs:
+    PIP_ARGS: --no-index
+YAML
+pulumi config set --stack "$stack" --secret keycloakClientSecret "$(tb keycloak.clientSecret)"
+log "test stack $stack: $file"
