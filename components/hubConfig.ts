@@ -130,6 +130,8 @@ function spawnerSection(s: HubSettings): Section {
 function authenticatorSection(s: HubSettings): Section {
     return [
         ["admin_users", new PySet(s.admins)],
+        // Keycloak is the only way in: skip the hub's own "Sign in with" page.
+        ["auto_login", true],
         ["enable_auth_state", true],
     ];
 }

@@ -41,6 +41,7 @@ c.DockerSpawner.volumes = {"pyiron-hub-home-{username}": "/home/jovyan"}
 
 # Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY
 c.Authenticator.admin_users = {"alice", "carol"}
+c.Authenticator.auto_login = True
 c.Authenticator.enable_auth_state = True
 
 # Keycloak login and who may log in
