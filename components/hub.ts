@@ -76,6 +76,7 @@ export class Hub extends pulumi.ComponentResource {
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
             ],
+            tmpfs: { [HUB_PATHS.runtime]: "mode=0755" },
             networksAdvanced: [
                 { name: args.userNetwork },
                 { name: args.databaseNetwork },

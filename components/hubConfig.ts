@@ -9,6 +9,9 @@ export const HUB_PATHS = {
     tlsKey: "/srv/jupyterhub/tls/hub.key",
     tlsCert: "/srv/jupyterhub/tls/hub.crt",
     dockerSocket: "/var/run/docker.sock",
+    // A tmpfs, empty at every container start: a proxy pid file kept on the data volume
+    // would name a process of the next container and keep its proxy from starting.
+    runtime: "/run/jupyterhub",
 } as const;
 
 /** The environment variables through which the hub gets its secrets. */
@@ -184,6 +187,7 @@ export function renderHubConfig(s: HubSettings): string {
         "",
         "c = get_config()  # noqa: F821",
         ...emit("JupyterHub", "Hub: TLS, database, user servers that outlive a hub restart, idle culler", hubSection(s)),
+        ...emit("ConfigurableHTTPProxy", "The proxy lives and dies with the hub's container", [["pid_file", `${HUB_PATHS.runtime}/proxy.pid`]]),
         ...emit("Spawner", "Every user server opens JupyterLab", [["default_url", "/lab"]]),
         ...emit("DockerSpawner", "User servers: image choice, limits, network and home volume", spawnerSection(s)),
         ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),

@@ -10,7 +10,11 @@ args=(--stack "$stack" --non-interactive --skip-preview)
 project_containers() { docker ps -aq --filter label=org.pyiron-jupyterhub.deployment; }
 cd "$PROJECT_DIR"
 
-[ -z "$(project_containers)" ] || die "the engine already runs project containers: $(project_containers | tr '\n' ' ')"
+# An earlier run may have left a deployment behind: take it down first.
+pulumi destroy --yes "${args[@]}" >/dev/null
+leftovers=$(project_containers)
+[ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
+[ -z "$(project_containers)" ] || die "the engine still runs project containers: $(project_containers | tr '\n' ' ')"
 log "pulumi up"
 pulumi up --yes "${args[@]}"
 url="https://$(tb hub.host):$(tb hub.port)/hub/health"

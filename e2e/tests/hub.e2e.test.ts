@@ -56,6 +56,8 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
 
     after(async () => {
         await closeBrowser();
+        // Leave the engine as the suite found it: no deployment (the volumes stay).
+        pulumi(["destroy", "--yes", "--skip-preview"], { allowFailure: true });
     });
 
     step("a. logs in through Keycloak, offers the images by label, spawns one, and JupyterLab loads", async () => {

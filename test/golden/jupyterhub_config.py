@@ -20,6 +20,9 @@ c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
 c.JupyterHub.ssl_cert = "/srv/jupyterhub/tls/hub.crt"
 c.JupyterHub.ssl_key = "/srv/jupyterhub/tls/hub.key"
 
+# The proxy lives and dies with the hub's container
+c.ConfigurableHTTPProxy.pid_file = "/run/jupyterhub/proxy.pid"
+
 # Every user server opens JupyterLab
 c.Spawner.default_url = "/lab"
 

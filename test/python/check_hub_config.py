@@ -13,10 +13,11 @@ from traitlets.config import Config, PyFileConfigLoader
 from dockerspawner import DockerSpawner
 from jupyterhub.app import JupyterHub
 from jupyterhub.auth import Authenticator
+from jupyterhub.proxy import ConfigurableHTTPProxy
 from jupyterhub.spawner import Spawner
 from oauthenticator.generic import GenericOAuthenticator
 
-CLASSES = {c.__name__: c for c in (JupyterHub, Spawner, DockerSpawner, Authenticator, GenericOAuthenticator)}
+CLASSES = {c.__name__: c for c in (JupyterHub, ConfigurableHTTPProxy, Spawner, DockerSpawner, Authenticator, GenericOAuthenticator)}
 
 # The hub gets its secrets from the environment; the config only reads them.
 os.environ.setdefault("JUPYTERHUB_DB_URL", "postgresql://jupyterhub:x@db:5432/jupyterhub")

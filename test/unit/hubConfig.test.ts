@@ -86,6 +86,10 @@ describe("jupyterhub_config.py renderer", () => {
         assert.doesNotMatch(groups, /allowed_users/);
     });
 
+    it("keeps the proxy's pid file off the data volume, so a new hub container can start its proxy", () => {
+        assert.match(renderHubConfig(goldenSettings()), /^c\.ConfigurableHTTPProxy\.pid_file = "\/run\/jupyterhub\/proxy\.pid"$/m);
+    });
+
     it("keeps user servers running across a hub restart", () => {
         assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.cleanup_servers = False$/m);
     });

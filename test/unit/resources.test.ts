@@ -123,6 +123,7 @@ describe("resource graph", () => {
             { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
             { volumeName: "pyiron-hub-hub-data", containerPath: "/srv/jupyterhub/data" },
         ]);
+        assert.deepEqual(hub.tmpfs, { "/run/jupyterhub": "mode=0755" });
         assert.deepEqual(hub.ports, [{ internal: 8443, external: 443, ip: "0.0.0.0" }]);
         assert.equal(hub.restart, "unless-stopped");
         assert.match(hub.healthcheck.tests.join(" "), /https:\/\/127\.0\.0\.1:8443\/hub\/health/);
