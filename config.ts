@@ -170,7 +170,10 @@ const keycloakSchema = z.strictObject({
     }),
 });
 
-export const configSchema = z.strictObject({
+const MODES = ["production", "trial"] as const;
+
+// Keys only a production stack has: its own URL, certificate and Keycloak.
+const productionShape = {
     publicUrl: field(url("https://hub.example.org"), {
         description: "The hub's public HTTPS URL, as users type it. The OAuth callback and the logout redirect follow from it.",
         type: "URL",
@@ -200,6 +203,37 @@ export const configSchema = z.strictObject({
         example: "alice",
         path: true,
     }),
+};
+
+const trialSchema = z.strictObject({
+    port: field(numeric(z.number().int().min(1, { error: "is not a port number (1-65535)" }).max(65535, { error: "is not a port number (1-65535)" })).default(8000), {
+        description: "Trial mode: the port of the hub on 127.0.0.1 (plain HTTP, this machine only).",
+        type: "port",
+        example: "8000",
+        path: true,
+    }),
+    keycloakPort: field(numeric(z.number().int().min(1, { error: "is not a port number (1-65535)" }).max(65535, { error: "is not a port number (1-65535)" })).default(8180), {
+        description: "Trial mode: the port of the bundled Keycloak on 127.0.0.1.",
+        type: "port",
+        example: "8180",
+        path: true,
+    }),
+    keycloakImage: field(imageRef.default("quay.io/keycloak/keycloak:26.4.5"), {
+        description: "Trial mode: the Keycloak image of the bundled identity provider.",
+        type: "image",
+        example: "quay.io/keycloak/keycloak:26.4.5",
+        path: true,
+    }),
+    users: field(uniqueList(username, "user").default(["alice"]), {
+        description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trial`).",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+    }),
+});
+
+// Keys both modes share.
+const commonShape = {
     allowAll: field(boolean().default(false), {
         description: "Let every user of the realm log in. JupyterHub 5 lets nobody in by default, so choose this or `allowedUsers` / `allowedGroups`.",
         type: "boolean",
@@ -330,19 +364,75 @@ export const configSchema = z.strictObject({
         type: "boolean",
         example: "false",
     }),
+};
+
+const modeField = field(z.enum(MODES, { error: 'must be "production" or "trial"' }).default("production"), {
+    description: "`production`: your Keycloak, your certificate, HTTPS. `trial`: a bundled Keycloak with generated users and plain HTTP on 127.0.0.1 only, to try the hub on one machine. Nothing else differs.",
+    type: "string",
+    example: "trial",
 });
+
+/** The schema of a production stack (the default mode). */
+export const configSchema = z.strictObject({ mode: modeField, ...productionShape, ...commonShape });
+
+/** The schema of a trial stack. */
+export const trialConfigSchema = z.strictObject({
+    mode: modeField,
+    trial: field(z.preprocess((v) => v ?? {}, trialSchema), {
+        description: "Settings of trial mode (`trial.*`, below).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    ...commonShape,
+    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }).default(["admin"]), {
+        description: "Keycloak usernames that administer the hub. Admins may always log in.",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+    }),
+});
+
+/** Every key of both modes, in the order the docs list them. */
+const referenceShape = { mode: modeField, ...productionShape, trial: trialConfigSchema.shape.trial, ...commonShape };
+
+/** The endpoints and client the hub's authenticator uses. */
+export interface KeycloakClient {
+    clientId: string;
+    authorizeUrl: string;
+    tokenUrl: string;
+    userdataUrl: string;
+    logoutUrl: string;
+    callbackUrl: string;
+}
+
+type CommonConfig = Omit<z.output<typeof configSchema>, "mode" | "publicUrl" | "tls" | "keycloak" | typeof CLIENT_SECRET_KEY>;
 
 /**
  * Config as the components see it: validated, defaults applied, endpoints derived.
  * The client secret is kept apart, so that no plain copy of it travels with the rest.
  */
-export type HubConfig = Omit<z.output<typeof configSchema>, typeof CLIENT_SECRET_KEY | "keycloak"> & {
-    keycloak: Required<z.output<typeof keycloakSchema>>;
-};
+export type HubConfig =
+    | (CommonConfig & {
+          mode: "production";
+          publicUrl: string;
+          tls: { keyPath: string; certPath: string };
+          keycloak: KeycloakClient & { realmUrl: string; allowInsecureHttp: boolean };
+      })
+    | (CommonConfig & {
+          mode: "trial";
+          /** http://localhost:<trial.port> */
+          publicUrl: string;
+          trial: z.output<typeof trialSchema>;
+      });
+
+export type ProductionConfig = Extract<HubConfig, { mode: "production" }>;
+export type TrialConfig = Extract<HubConfig, { mode: "trial" }>;
 
 export interface ParsedConfig {
     config: HubConfig;
-    clientSecret: string;
+    /** The Keycloak client secret of a production stack (a trial stack generates its own). */
+    clientSecret?: string;
 }
 
 function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
@@ -382,12 +472,12 @@ export function configReference(): Array<{ key: string; default?: unknown; requi
             }
         }
     };
-    walk(configSchema.shape as Record<string, z.ZodType>, "");
+    walk(referenceShape as Record<string, z.ZodType>, "");
     return rows;
 }
 
 function docFor(path: PropertyKey[]): { key: string; doc?: FieldDoc } {
-    let shape: Record<string, z.ZodType> = configSchema.shape as Record<string, z.ZodType>;
+    let shape: Record<string, z.ZodType> = referenceShape as Record<string, z.ZodType>;
     let doc: FieldDoc | undefined;
     const parts: string[] = [];
     for (const p of path) {
@@ -419,11 +509,16 @@ export function setCommand(key: string, value: string, opts: { path?: boolean; l
     return `pulumi config set ${usePath ? "--path " : ""}${k} ${quoted}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
+function describeIssue(issue: z.core.$ZodIssue, mode: (typeof MODES)[number]): string[] {
     if (issue.code === "unrecognized_keys") {
         const known = docFor(issue.path);
         return issue.keys.map((k) => {
             const key = known.key ? `${known.key}.${k}` : k;
+            if (!known.key && k in referenceShape) {
+                return mode === "trial"
+                    ? `${key}: is for production; a trial stack brings its own Keycloak and serves plain HTTP on localhost. Remove it: pulumi config rm ${key}, or leave trial mode: pulumi config set mode production`
+                    : `${key}: is only used in trial mode. Remove it: pulumi config rm ${key}, or: pulumi config set mode trial`;
+            }
             return `${key}: is not a config key of this project. Remove it: pulumi config rm ${known.key ? "--path " : ""}${key}`;
         });
     }
@@ -466,12 +561,26 @@ export class ConfigError extends Error {
  * them over: strings, or parsed JSON for objects and lists). Pure: no I/O.
  */
 export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
-    const result = configSchema.safeParse(raw, { reportInput: true });
+    const mode = raw.mode === "trial" ? "trial" : "production";
+    const problems: string[] = [];
+    if (mode === "trial") {
+        // Trial mode serves plain HTTP: this machine only, never another address.
+        const bind = raw.bindAddress;
+        if (bind !== undefined && !(typeof bind === "string" && /^127\./.test(bind.trim()))) {
+            problems.push(`bindAddress: a trial stack serves plain HTTP and binds to 127.0.0.1 only (got ${JSON.stringify(bind)}). Fix: pulumi config rm bindAddress`);
+        }
+        raw = { ...raw, bindAddress: bind ?? "127.0.0.1" };
+    }
+    const schema = mode === "trial" ? trialConfigSchema : configSchema;
+    const result = schema.safeParse(raw, { reportInput: true });
     if (!result.success) {
-        throw new ConfigError(result.error.issues.flatMap(describeIssue));
+        throw new ConfigError([...problems, ...result.error.issues.flatMap((i) => describeIssue(i, mode))]);
     }
     const c = result.data;
-    const problems: string[] = [];
+    if (mode === "trial" && !c.allowAll && c.allowedUsers.length === 0 && c.allowedGroups.length === 0) {
+        // The bundled realm holds only the trial users: let them all in unless told otherwise.
+        c.allowAll = true;
+    }
     if (!c.allowAll && c.allowedUsers.length === 0 && c.allowedGroups.length === 0) {
         problems.push(
             "allowAll, allowedUsers, allowedGroups: nobody but the admins could log in (JupyterHub 5 allows no one by default). " +
@@ -483,14 +592,26 @@ export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
             "allowAll: is true, so allowedUsers and allowedGroups would have no effect. Fix: pulumi config rm allowedUsers; pulumi config rm allowedGroups, or pulumi config set allowAll false",
         );
     }
-    const pub = new URL(c.publicUrl);
+    if (c.mode === "trial") {
+        const t = (c as z.output<typeof trialConfigSchema>).trial;
+        if (t.port === t.keycloakPort) {
+            problems.push(`trial.keycloakPort: is the hub's port too. Fix: pulumi config set --path trial.keycloakPort ${t.port === 8180 ? 8181 : 8180}`);
+        }
+        if (problems.length > 0) {
+            throw new ConfigError(problems);
+        }
+        const { mode: _, trial, ...common } = c as z.output<typeof trialConfigSchema>;
+        return { config: { ...common, mode: "trial", trial, publicUrl: `http://localhost:${trial.port}` } };
+    }
+    const p = c as z.output<typeof configSchema>;
+    const pub = new URL(p.publicUrl);
     if (pub.protocol !== "https:") {
-        problems.push(`publicUrl: must use https:// (the hub serves TLS only). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);
+        problems.push(`publicUrl: must use https:// (the hub serves TLS only; plain HTTP is for trial mode). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);
     }
     if (pub.pathname !== "/" || pub.search || pub.hash) {
         problems.push(`publicUrl: must be the site root without a path, query or fragment. Fix: ${setCommand("publicUrl", `${pub.protocol}//${pub.host}`)}`);
     }
-    const k = c.keycloak;
+    const k = p.keycloak;
     const endpoint = (path: string) => `${k.realmUrl}/protocol/openid-connect/${path}`;
     const keycloak = {
         ...k,
@@ -498,7 +619,7 @@ export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
         tokenUrl: k.tokenUrl ?? endpoint("token"),
         userdataUrl: k.userdataUrl ?? endpoint("userinfo"),
         logoutUrl: k.logoutUrl ?? endpoint("logout"),
-        callbackUrl: k.callbackUrl ?? `${c.publicUrl}/hub/oauth_callback`,
+        callbackUrl: k.callbackUrl ?? `${p.publicUrl}/hub/oauth_callback`,
     };
     for (const name of ["realmUrl", "authorizeUrl", "tokenUrl", "userdataUrl", "logoutUrl"] as const) {
         const u = new URL(keycloak[name]);
@@ -513,8 +634,8 @@ export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const { [CLIENT_SECRET_KEY]: clientSecret, ...rest } = c;
-    return { config: { ...rest, keycloak }, clientSecret };
+    const { [CLIENT_SECRET_KEY]: clientSecret, mode: _, ...rest } = p;
+    return { config: { ...rest, mode: "production", keycloak }, clientSecret };
 }
 
 /** The project's keys from a flat `project:key -> string` map, objects and lists parsed. */
@@ -542,8 +663,8 @@ function isSecretKey(fullKey: string): boolean {
 
 export interface LoadedConfig {
     config: HubConfig;
-    /** The client secret, marked secret from the config read on. */
-    clientSecret: pulumi.Output<string>;
+    /** The client secret of a production stack, marked secret from the config read on. */
+    clientSecret?: pulumi.Output<string>;
 }
 
 /**
@@ -554,6 +675,9 @@ export function loadConfig(): LoadedConfig {
     const raw = projectKeys(pulumi.runtime.allConfig());
     try {
         const { config, clientSecret } = parseConfig(raw);
+        if (config.mode === "trial") {
+            return { config };
+        }
         const problems: string[] = [];
         if (!isSecretKey(`${PROJECT}:${CLIENT_SECRET_KEY}`)) {
             problems.push(
@@ -571,7 +695,7 @@ export function loadConfig(): LoadedConfig {
         if (problems.length > 0) {
             throw new ConfigError(problems);
         }
-        return { config, clientSecret: pulumi.secret(clientSecret) };
+        return { config, clientSecret: pulumi.secret(clientSecret!) };
     } catch (e) {
         if (e instanceof ConfigError) {
             throw new pulumi.RunError(e.message);

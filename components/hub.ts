@@ -3,21 +3,23 @@ import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { HUB_ENV, HUB_HTTPS_PORT, HUB_PATHS, HubSettings, renderHubConfig } from "./hubConfig";
+import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, HubSettings, renderHubConfig } from "./hubConfig";
 import { deploymentLabels } from "./labels";
 
 export interface HubArgs {
     namePrefix: string;
     imageId: pulumi.Input<string>;
     /** Everything that goes into jupyterhub_config.py, except names fixed here. */
-    settings: Omit<HubSettings, "hubHost" | "userNetwork" | "namePrefix">;
-    tls: { keyPath: string; certPath: string };
-    httpsPort: number;
+    settings: Omit<HubSettings, "hubHost" | "userNetwork" | "namePrefix" | "tls">;
+    /** Key and certificate on the host; none: plain HTTP (trial mode, loopback only). */
+    tls?: { keyPath: string; certPath: string };
+    /** Host port of the hub. */
+    port: number;
     bindAddress: string;
     userNetwork: pulumi.Input<string>;
     databaseNetwork: pulumi.Input<string>;
     /** Existing networks the hub joins too (not the user servers). */
-    extraNetworks: string[];
+    extraNetworks: pulumi.Input<string>[];
     dataVolume: pulumi.Input<string>;
     /** Secret `postgresql://` URL of the hub database. */
     databaseUrl: pulumi.Input<string>;
@@ -51,8 +53,11 @@ export class Hub extends pulumi.ComponentResource {
         // stored auth state unreadable (crypt key).
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
+        const tls = args.tls;
+        const internalPort = tls ? HUB_HTTPS_PORT : HUB_HTTP_PORT;
         this.configFile = renderHubConfig({
             ...args.settings,
+            tls: !!tls,
             hubHost: containerName,
             namePrefix: args.namePrefix,
             // The network's name is fixed by the prefix; the config needs it as text.
@@ -70,8 +75,12 @@ export class Hub extends pulumi.ComponentResource {
                 pulumi.interpolate`${HUB_ENV.clientSecret}=${pulumi.secret(args.clientSecret)}`,
             ],
             volumes: [
-                { hostPath: args.tls.keyPath, containerPath: HUB_PATHS.tlsKey, readOnly: true },
-                { hostPath: args.tls.certPath, containerPath: HUB_PATHS.tlsCert, readOnly: true },
+                ...(tls
+                    ? [
+                          { hostPath: tls.keyPath, containerPath: HUB_PATHS.tlsKey, readOnly: true },
+                          { hostPath: tls.certPath, containerPath: HUB_PATHS.tlsCert, readOnly: true },
+                      ]
+                    : []),
                 // DockerSpawner starts and stops user servers through the host's engine.
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
@@ -82,14 +91,14 @@ export class Hub extends pulumi.ComponentResource {
                 { name: args.databaseNetwork },
                 ...args.extraNetworks.map((name) => ({ name })),
             ],
-            ports: [{ internal: HUB_HTTPS_PORT, external: args.httpsPort, ip: args.bindAddress }],
+            ports: [{ internal: internalPort, external: args.port, ip: args.bindAddress }],
             healthcheck: {
                 tests: [
                     "CMD",
                     "python3",
                     "-c",
                     // The certificate names the public host, not 127.0.0.1: skip verification.
-                    `import ssl, urllib.request; urllib.request.urlopen("https://127.0.0.1:${HUB_HTTPS_PORT}/hub/health", context=ssl._create_unverified_context(), timeout=5)`,
+                    `import ssl, urllib.request; urllib.request.urlopen("${tls ? "https" : "http"}://127.0.0.1:${internalPort}/hub/health", context=ssl._create_unverified_context(), timeout=5)`,
                 ],
                 interval: "10s",
                 timeout: "6s",
@@ -101,7 +110,7 @@ export class Hub extends pulumi.ComponentResource {
             waitTimeout: 300,
             labels: [
                 ...deploymentLabels(args.namePrefix, "hub"),
-                { label: "org.pyiron-jupyterhub.tls-sha256", value: tlsFingerprint(args.tls) },
+                ...(tls ? [{ label: "org.pyiron-jupyterhub.tls-sha256", value: tlsFingerprint(tls) }] : []),
             ],
         }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
         this.registerOutputs({ container: this.container.name });

@@ -24,6 +24,8 @@ export const HUB_ENV = {
 
 /** Port of the hub's HTTPS proxy inside its container. */
 export const HUB_HTTPS_PORT = 8443;
+/** Port of the hub's plain-HTTP proxy inside its container (trial mode). */
+export const HUB_HTTP_PORT = 8000;
 /** Port of the hub API that user servers call back to. */
 export const HUB_API_PORT = 8081;
 /** Home of the pyiron images' jovyan user, where each user's volume is mounted. */
@@ -38,6 +40,8 @@ export interface HubSettings {
     /** Container name of the hub: user servers reach the hub API by it. */
     hubHost: string;
     publicUrl: string;
+    /** HTTPS with the mounted key and certificate; off only for a trial stack on localhost. */
+    tls: boolean;
     /** Docker network shared by the hub and user servers. */
     userNetwork: string;
     /** Prefix of user container and home volume names. */
@@ -74,9 +78,12 @@ export function logoutRedirectUrl(s: Pick<HubSettings, "publicUrl" | "keycloak">
 }
 
 function hubSection(s: HubSettings): Section {
+    const tls: Section = s.tls
+        ? [["ssl_cert", HUB_PATHS.tlsCert], ["ssl_key", HUB_PATHS.tlsKey]]
+        : [];
     return [
         ["authenticator_class", "oauthenticator.generic.GenericOAuthenticator"],
-        ["bind_url", `https://0.0.0.0:${HUB_HTTPS_PORT}`],
+        ["bind_url", s.tls ? `https://0.0.0.0:${HUB_HTTPS_PORT}` : `http://0.0.0.0:${HUB_HTTP_PORT}`],
         // Keep user servers running while the hub restarts for a config change.
         ["cleanup_servers", false],
         ["cookie_secret", new PyExpr(`bytes.fromhex(${env(HUB_ENV.cookieSecret).code})`)],
@@ -99,8 +106,7 @@ function hubSection(s: HubSettings): Section {
             },
         ]],
         ["spawner_class", "dockerspawner.DockerSpawner"],
-        ["ssl_cert", HUB_PATHS.tlsCert],
-        ["ssl_key", HUB_PATHS.tlsKey],
+        ...tls,
     ];
 }
 

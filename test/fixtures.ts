@@ -18,6 +18,7 @@ export function goldenSettings(): HubSettings {
     return {
         hubHost: "pyiron-hub-hub",
         publicUrl: "https://hub.example.org",
+        tls: true,
         userNetwork: "pyiron-hub-users",
         namePrefix: "pyiron-hub",
         images: [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, DEFAULT_IMAGES, memoryBytes, parseConfig, projectKeys } from "../../config";
+import { ConfigError, DEFAULT_IMAGES, memoryBytes, parseConfig, ProductionConfig, projectKeys } from "../../config";
 import { validRaw } from "../fixtures";
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -11,6 +11,12 @@ function problemsOf(raw: Record<string, unknown>): string[] {
         return e.problems;
     }
     assert.fail("the config was accepted");
+}
+
+function production(raw: Record<string, unknown>): ProductionConfig {
+    const { config } = parseConfig(raw);
+    assert.equal(config.mode, "production");
+    return config as ProductionConfig;
 }
 
 function without(key: string): Record<string, unknown> {
@@ -43,7 +49,7 @@ describe("stack config: accepted input", () => {
     });
 
     it("derives every Keycloak endpoint from the realm URL, and the callback from the public URL", () => {
-        const { config } = parseConfig({ ...validRaw(), publicUrl: "https://hub.example.org/" });
+        const config = production({ ...validRaw(), publicUrl: "https://hub.example.org/" });
         const realm = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect";
         assert.equal(config.keycloak.authorizeUrl, `${realm}/auth`);
         assert.equal(config.keycloak.tokenUrl, `${realm}/token`);
@@ -59,7 +65,7 @@ describe("stack config: accepted input", () => {
             tokenUrl: "https://sso.example.org/token",
             callbackUrl: "https://hub.example.org:8443/hub/oauth_callback",
         };
-        const { config } = parseConfig(raw);
+        const config = production(raw);
         assert.equal(config.keycloak.tokenUrl, "https://sso.example.org/token");
         assert.equal(config.keycloak.callbackUrl, "https://hub.example.org:8443/hub/oauth_callback");
         assert.match(config.keycloak.authorizeUrl, /realms\/pyiron\/protocol\/openid-connect\/auth$/);
@@ -144,6 +150,46 @@ const BAD_INPUTS: Array<[string, Record<string, unknown>, RegExp]> = [
     ["name prefix with upper case", { ...validRaw(), namePrefix: "Pyiron" }, /^namePrefix: must be lowercase letters/],
     ["old auto_config.json key", { ...validRaw(), MEM_LIMIT: "2G" }, /^MEM_LIMIT: is not a config key of this project\. Remove it: pulumi config rm MEM_LIMIT$/],
 ];
+
+describe("stack config: trial mode", () => {
+    it("needs nothing but the mode, and defaults to localhost, an admin, one user, everyone allowed", () => {
+        const { config, clientSecret } = parseConfig({ mode: "trial" });
+        assert.equal(config.mode, "trial");
+        if (config.mode !== "trial") return;
+        assert.equal(config.publicUrl, "http://localhost:8000");
+        assert.equal(config.bindAddress, "127.0.0.1");
+        assert.deepEqual(config.admins, ["admin"]);
+        assert.deepEqual(config.trial.users, ["alice"]);
+        assert.equal(config.trial.keycloakPort, 8180);
+        assert.equal(config.allowAll, true);
+        assert.equal(clientSecret, undefined);
+    });
+
+    it("keeps the same settings as production for everything else", () => {
+        const { config } = parseConfig({ mode: "trial", memLimit: "4G", images: [{ label: "base", image: "pyiron/base:1" }] });
+        assert.equal(config.memLimit, "4G");
+        assert.deepEqual(config.images, [{ label: "base", image: "pyiron/base:1" }]);
+    });
+
+    const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["a trial stack on a non-loopback address", { mode: "trial", bindAddress: "0.0.0.0" }, /^bindAddress: a trial stack serves plain HTTP and binds to 127\.0\.0\.1 only \(got "0\.0\.0\.0"\)\. Fix: pulumi config rm bindAddress$/],
+        ["production keys in a trial stack", { mode: "trial", keycloak: { realmUrl: "https://kc.example.org/realms/p" } }, /^keycloak: is for production; a trial stack brings its own Keycloak.*pulumi config rm keycloak/],
+        ["trial keys in a production stack", { ...validRaw(), trial: { port: 8000 } }, /^trial: is only used in trial mode\. Remove it: pulumi config rm trial, or: pulumi config set mode trial$/],
+        ["an unknown mode", { ...validRaw(), mode: "demo" }, /^mode: must be "production" or "trial"/],
+        ["one port for hub and Keycloak", { mode: "trial", trial: { port: 8180 } }, /^trial\.keycloakPort: is the hub's port too/],
+    ];
+    for (const [what, raw, expected] of bad) {
+        it(`rejects ${what}`, () => {
+            const problems = problemsOf(raw);
+            assert.ok(problems.some((p) => expected.test(p)), `no problem matches ${expected}:\n${problems.join("\n")}`);
+        });
+    }
+
+    it("never falls back to trial mode: a production stack without Keycloak is an error", () => {
+        const problems = problemsOf(without("keycloak"));
+        assert.ok(problems.some((p) => p.startsWith("keycloak.realmUrl: is required")), problems.join("\n"));
+    });
+});
 
 describe("stack config: rejected input, one clear message per problem", () => {
     assert.ok(BAD_INPUTS.length >= 20);

@@ -90,6 +90,13 @@ describe("jupyterhub_config.py renderer", () => {
         assert.match(renderHubConfig(goldenSettings()), /^c\.ConfigurableHTTPProxy\.pid_file = "\/run\/jupyterhub\/proxy\.pid"$/m);
     });
 
+    it("serves plain HTTP without certificate paths only when TLS is off (trial mode)", () => {
+        const out = renderHubConfig({ ...goldenSettings(), tls: false, publicUrl: "http://localhost:8000" });
+        assert.match(out, /^c\.JupyterHub\.bind_url = "http:\/\/0\.0\.0\.0:8000"$/m);
+        assert.doesNotMatch(out, /ssl_cert|ssl_key/);
+        assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.bind_url = "https:\/\/0\.0\.0\.0:8443"$/m);
+    });
+
     it("keeps user servers running across a hub restart", () => {
         assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.cleanup_servers = False$/m);
     });

@@ -27,6 +27,7 @@ const variants: Array<[string, Partial<HubSettings>]> = [
     ["users and groups allowed (the golden config)", {}],
     ["everyone in the realm allowed", { allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["only listed users allowed", { allowedGroups: [] }],
+    ["plain HTTP for a trial stack", { tls: false, publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2026-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];
 

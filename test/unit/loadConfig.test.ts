@@ -52,7 +52,7 @@ describe("loading the stack config", () => {
         pulumi.runtime.setAllConfig(stackConfig(), SECRET_KEYS);
         const { loadConfig } = await import("../../config");
         const { clientSecret } = loadConfig();
-        assert.equal(await pulumi.isSecret(clientSecret), true);
+        assert.equal(await pulumi.isSecret(clientSecret!), true);
     });
 
     it("refuses a client secret stored in plain text, with the --secret command", async () => {
