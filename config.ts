@@ -19,6 +19,8 @@ export interface FieldDoc {
     example: string;
     /** Set with `--path` (objects and lists). */
     path?: boolean;
+    /** The default as the docs state it, where it depends on the mode. */
+    defaultText?: string;
 }
 
 const docs = new Map<z.ZodType, FieldDoc>();
@@ -202,6 +204,7 @@ const productionShape = {
         type: "list of usernames",
         example: "alice",
         path: true,
+        defaultText: 'production: **required**; trial: `["admin"]`',
     }),
 };
 
@@ -238,6 +241,7 @@ const commonShape = {
         description: "Let every user of the realm log in. JupyterHub 5 lets nobody in by default, so choose this or `allowedUsers` / `allowedGroups`.",
         type: "boolean",
         example: "true",
+        defaultText: "`false`; trial: `true` unless a list is set",
     }),
     allowedUsers: field(uniqueList(username, "user").default([]), {
         description: "Keycloak usernames that may log in.",
@@ -316,9 +320,10 @@ const commonShape = {
     bindAddress: field(
         z.ipv4({ error: "is not an IPv4 address, e.g. 0.0.0.0 (all) or 127.0.0.1 (this host only)" }).default("0.0.0.0"),
         {
-            description: "Host address the HTTPS port is published on.",
+            description: "Host address the hub's port is published on. A trial stack accepts only loopback.",
             type: "IPv4",
             example: "0.0.0.0",
+            defaultText: '`"0.0.0.0"`; trial: `"127.0.0.1"`',
         },
     ),
     hubExtraNetworks: field(uniqueList(z.string().trim().regex(/^[\w][\w.-]*$/, { error: "is not a Docker network name" }), "network").default([]), {
@@ -450,8 +455,9 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
 }
 
 /** The documentation of every key, in schema order, nested keys as `parent.child`. */
-export function configReference(): Array<{ key: string; default?: unknown; required: boolean } & FieldDoc> {
-    const rows: Array<{ key: string; default?: unknown; required: boolean } & FieldDoc> = [];
+export function configReference(): Array<{ key: string; default?: unknown; required: boolean; only?: "production" | "trial" } & FieldDoc> {
+    const rows: Array<{ key: string; default?: unknown; required: boolean; only?: "production" | "trial" } & FieldDoc> = [];
+    const onlyIn = (key: string) => (key.split(".")[0] in productionShape ? "production" : key.startsWith("trial") ? "trial" : undefined);
     const walk = (shape: Record<string, z.ZodType>, prefix: string) => {
         for (const [name, schema] of Object.entries(shape)) {
             const doc = docs.get(schema);
@@ -462,6 +468,7 @@ export function configReference(): Array<{ key: string; default?: unknown; requi
             const isOpt = schema.safeParse(undefined).success;
             rows.push({
                 key: prefix + name,
+                only: onlyIn(prefix + name),
                 required: !isOpt,
                 default: def.type === "default" ? schema.parse(undefined) : undefined,
                 ...doc,

@@ -19,7 +19,8 @@ export function readmeTable(): string {
     const rows = configReference().filter((r) => r.type !== "object");
     const lines = ["| key | type | default | what it does |", "|---|---|---|---|"];
     for (const r of rows) {
-        const def = r.required ? "**required**" : r.default === undefined ? "unset" : show(r.default);
+        const required = r.only === "production" ? "**required** (production)" : "**required**";
+        const def = r.defaultText ?? (r.required ? required : r.default === undefined ? "unset" : show(r.default));
         lines.push(`| \`${r.key}\` | ${r.type} | ${def} | ${r.description.replace(/\|/g, "\\|")} |`);
     }
     return lines.join("\n");
@@ -29,7 +30,7 @@ export function readmeTable(): string {
 export function pulumiYamlBlock(): string {
     return configReference()
         .filter((r) => r.type !== "object")
-        .map((r) => `#   ${r.key} (${r.type}${r.required ? ", required" : ""})`)
+        .map((r) => `#   ${r.key} (${r.type}${r.required ? `, required${r.only ? ` in ${r.only}` : ""}` : r.only ? `, ${r.only} only` : ""})`)
         .join("\n");
 }
 

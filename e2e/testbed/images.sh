@@ -102,6 +102,8 @@ docker tag pyiron-testbed/singleuser:pyiron-base pyiron/base:testbed
 docker tag pyiron-testbed/singleuser:lab pyiron/pyiron:testbed
 docker tag pyiron-testbed/singleuser:lab pyiron/continuum:testbed
 docker tag pyiron-testbed/singleuser:lab pyiron/experimental:testbed
+# The trial stack's bundled Keycloak.
+docker tag "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "quay.io/keycloak/keycloak:$KEYCLOAK_VERSION"
 # Replaced builds of these recipes leave untagged images behind.
 docker image prune -f --filter label=org.pyiron-testbed.inputs >/dev/null
 log "images ready"

@@ -49,3 +49,29 @@ config:
 YAML
 pulumi config set --stack "$stack" --secret keycloakClientSecret "$(tb keycloak.clientSecret)"
 log "test stack $stack: $file"
+
+# The trial stack, as Pulumi.trial.yaml ships it, on the test bed's images.
+trial_stack=$(tb trial.stack)
+trial_file="$PROJECT_DIR/Pulumi.$trial_stack.yaml"
+pulumi stack select --create "$trial_stack" --non-interactive >/dev/null
+trial_salt=$(grep '^encryptionsalt:' "$trial_file" || true)
+cat >"$trial_file" <<YAML
+${trial_salt}
+config:
+  pyiron-jupyterhub:mode: trial
+  pyiron-jupyterhub:namePrefix: $(tb trial.namePrefix)
+  pyiron-jupyterhub:trial:
+    port: "$(tb trial.hubPort)"
+    keycloakPort: "$(tb trial.keycloakPort)"
+    keycloakImage: quay.io/keycloak/keycloak:$KEYCLOAK_VERSION
+  pyiron-jupyterhub:images:
+    - label: pyiron_base
+      image: pyiron/base:testbed
+    - label: pyiron_atomistics
+      image: pyiron/pyiron:testbed
+  pyiron-jupyterhub:postgresImage: postgres:15
+  pyiron-jupyterhub:hubBuildArgs:
+    PIP_ARGS: --no-index
+YAML
+pulumi stack select "$stack" --non-interactive >/dev/null
+log "trial stack $trial_stack: $trial_file"

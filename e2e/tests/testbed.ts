@@ -28,14 +28,14 @@ function run(cmd: string, args: string[], opts: { input?: string; allowFailure?:
     return r;
 }
 
-/** The real Pulumi CLI on the test stack. */
-export function pulumi(args: string[], opts: { allowFailure?: boolean } = {}): SpawnSyncReturns<string> {
-    return run("pulumi", [...args, "--stack", STACK, "--non-interactive"], opts);
+/** The real Pulumi CLI on the test stack (or another stack of the test bed). */
+export function pulumi(args: string[], opts: { allowFailure?: boolean; stack?: string } = {}): SpawnSyncReturns<string> {
+    return run("pulumi", [...args, "--stack", opts.stack ?? STACK, "--non-interactive"], opts);
 }
 
 /** The resource changes of `pulumi up --json` (a stream of engine events), e.g. { same: 22 }. */
-export function upChanges(): Record<string, number> {
-    const text = pulumi(["up", "--yes", "--skip-preview", "--json"]).stdout;
+export function upChanges(stack = STACK): Record<string, number> {
+    const text = pulumi(["up", "--yes", "--skip-preview", "--json"], { stack }).stdout;
     for (const line of text.split("\n").reverse()) {
         if (line.startsWith("{") && line.includes('"summaryEvent"')) {
             return JSON.parse(line).summaryEvent.resourceChanges;
@@ -64,8 +64,8 @@ export function inspect(name: string): any {
 }
 
 /** The last lines of the hub's and Keycloak's logs, for a failing step. */
-export function serviceLogs(): string {
-    return [`${PREFIX}-hub`, testbed.keycloak.container]
+export function serviceLogs(containers = [`${PREFIX}-hub`, testbed.keycloak.container]): string {
+    return containers
         .map((c) => {
             const r = docker(["logs", "--tail", "60", c], { allowFailure: true });
             return `----- docker logs ${c} -----\n${r.stdout}${r.stderr}`;
