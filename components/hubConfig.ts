@@ -1,5 +1,6 @@
 // Renders jupyterhub_config.py from typed settings. Pure and deterministic: the same
 // settings give the same bytes, and no secret is ever written into the file.
+import type { KeycloakClient } from "../config";
 import { env, py, PyExpr, PySet, PyValue } from "./pyLiteral";
 
 /** Paths and names inside the hub container (the hub recipe's contract). */
@@ -54,14 +55,7 @@ export interface HubSettings {
     allowAll: boolean;
     allowedUsers: readonly string[];
     allowedGroups: readonly string[];
-    keycloak: {
-        clientId: string;
-        authorizeUrl: string;
-        tokenUrl: string;
-        userdataUrl: string;
-        logoutUrl: string;
-        callbackUrl: string;
-    };
+    keycloak: KeycloakClient;
 }
 
 type Section = Array<[string, PyValue]>;

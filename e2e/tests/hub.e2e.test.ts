@@ -108,6 +108,8 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
             "import socket; socket.create_connection(('pyiron-hub-postgres', 5432), timeout=5)"], { allowFailure: true });
         assert.notEqual(probe.status, 0, "a user container reached Postgres");
         assert.match(probe.stderr, /gaierror|Name or service not known|timed out/);
+        // The idle culler runs as a hub service.
+        assert.match(docker(["top", `${PREFIX}-hub`]).stdout, /jupyterhub_idle_culler --timeout=3600/);
     });
 
     step("d. refuses a user outside the rules, lets only admins into the admin page, admits by group", async () => {
