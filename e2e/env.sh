@@ -36,5 +36,11 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=1
 export PATH="$TESTBED_DIR/bin:$PATH"
 export DOCKER_BUILDKIT=0
 
+# Go and Python where a non-login shell may not have them on PATH.
+for dir in /usr/local/go/bin "$HOME/go/bin"; do
+    [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$PATH:$dir" ;; esac
+done
+command -v go >/dev/null || { echo "the test bed needs Go (go.dev toolchain on PATH)" >&2; exit 1; }
+
 log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

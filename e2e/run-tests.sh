@@ -3,5 +3,4 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
-command -v chromium >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 node --import tsx --test --test-concurrency=1 e2e/tests/*.e2e.test.ts

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Step 1: a running Docker engine (Debian's docker.io).
+# Step 1: the host's Debian packages the test bed uses, and a running Docker engine
+# (Debian's docker.io).
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 
-if ! command -v dockerd >/dev/null; then
-    log "installing docker.io from Debian"
+missing=()
+for pair in dockerd:docker.io debootstrap:debootstrap chromium:chromium curl:curl openssl:openssl; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from Debian"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! docker info >/dev/null 2>&1; then
     log "starting dockerd"
