@@ -29,6 +29,7 @@ export GOFLAGS=-mod=mod
 # Pulumi runs offline: a local state backend, passphrase secrets, no downloads.
 export PULUMI_HOME="$TESTBED_DIR/pulumi-home"
 export PULUMI_BACKEND_URL="file://$TESTBED_DIR/state"
+mkdir -p "$TESTBED_DIR/state"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-pyiron-testbed}"
 export PULUMI_SKIP_UPDATE_CHECK=1
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=1
