@@ -7,7 +7,9 @@ tb() { node -p "require('$E2E_DIR/testbed.json').$1"; }
 network=$(tb network) name=$(tb keycloak.container) host=$(tb keycloak.host) port=$(tb keycloak.port)
 
 docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
-if [ "$(docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+image="pyiron-testbed/keycloak:$KEYCLOAK_VERSION"
+# Recreate it when it stopped or when its image was rebuilt.
+if [ "$(docker inspect --format '{{.State.Running}} {{.Image}}' "$name" 2>/dev/null)" != "true $(docker image inspect --format '{{.Id}}' "$image")" ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
     log "starting keycloak $KEYCLOAK_VERSION"
     docker run -d --name "$name" --network "$network" --network-alias "$host" \
@@ -15,7 +17,7 @@ if [ "$(docker inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != tr
         -e KC_BOOTSTRAP_ADMIN_USERNAME="$(tb keycloak.admin.username)" \
         -e KC_BOOTSTRAP_ADMIN_PASSWORD="$(tb keycloak.admin.password)" \
         -e KC_HEALTH_ENABLED=true \
-        "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" start-dev --http-port=8080 >/dev/null
+        "$image" start-dev --http-port=8080 >/dev/null
 fi
 for _ in $(seq 180); do
     curl -sf "http://127.0.0.1:$port/realms/master" >/dev/null && break
