@@ -34,6 +34,22 @@ describe("documentation", () => {
         assert.equal(config.images.length, 3);
     });
 
+    it("Pulumi.trial.yaml is a complete trial stack as it is", () => {
+        const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.trial.yaml"), "utf8"));
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stack.config as Record<string, unknown>)) {
+            flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+        const { config } = parseConfig(projectKeys(flat));
+        assert.equal(config.mode, "trial");
+        assert.equal(config.publicUrl, "http://localhost:8000");
+    });
+
+    it("the README's main command deploys the trial stack", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.ok(readme.includes("pulumi stack select --create trial && pulumi up --yes\n"));
+    });
+
     it("the README's test command is what CI runs", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
