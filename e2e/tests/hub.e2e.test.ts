@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { memoryBytes } from "../../config";
 import {
     apiToken, closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, PREFIX, previewSteps,
-    pulumi, runInKernel, serviceLogs, upChanges, Session, TESTBED_DIR, testbed, waitFor,
+    pulumi, runInKernel, Session, step, TESTBED_DIR, testbed, upChanges, waitFor,
 } from "./testbed";
 
 const SHOTS = path.join(TESTBED_DIR, "screenshots", new Date().toISOString().replace(/[:.]/g, "-"));
@@ -16,18 +16,6 @@ const MEM_BEFORE = "1G";
 const MEM_AFTER = "1536M";
 const USER_FILE = "e2e-note.txt";
 const USER_TEXT = `written by the e2e suite at ${new Date().toISOString()}`;
-
-/** Wraps a step: on failure, prints the hub's and Keycloak's logs before failing. */
-function step(name: string, fn: () => Promise<void>, timeout = 600_000) {
-    it(name, { timeout }, async () => {
-        try {
-            await fn();
-        } catch (e) {
-            console.error(`\n===== ${name} failed; service logs follow =====\n${serviceLogs()}`);
-            throw e;
-        }
-    });
-}
 
 const state: { alice?: Session; aliceToken?: string; aliceCreated?: string; postgresId?: string; volumes?: string[] } = {};
 

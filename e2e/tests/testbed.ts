@@ -4,6 +4,7 @@ import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
+import { it } from "node:test";
 import { chromium, Browser, BrowserContext, Page } from "playwright-core";
 import WebSocket from "ws";
 import testbed from "../testbed.json";
@@ -71,6 +72,18 @@ export function serviceLogs(containers = [`${PREFIX}-hub`, testbed.keycloak.cont
             return `----- docker logs ${c} -----\n${r.stdout}${r.stderr}`;
         })
         .join("\n");
+}
+
+/** A test step: on failure, prints the services' logs before failing. */
+export function step(name: string, fn: () => Promise<void>, containers?: string[], timeout = 600_000): void {
+    it(name, { timeout }, async () => {
+        try {
+            await fn();
+        } catch (e) {
+            console.error(`\n===== ${name} failed; service logs follow =====\n${serviceLogs(containers)}`);
+            throw e;
+        }
+    });
 }
 
 /** An HTTPS request to the hub, verified against the test certificate. */

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { closeBrowser, docker, inspect, newSession, pulumi, serviceLogs, TESTBED_DIR, testbed, upChanges, waitFor } from "./testbed";
+import { after, before, describe } from "node:test";
+import { closeBrowser, docker, inspect, newSession, pulumi, step as testbedStep, TESTBED_DIR, testbed, upChanges, waitFor } from "./testbed";
 
 const STACK = testbed.trial.stack;
 const PREFIX = testbed.trial.namePrefix;
@@ -12,17 +12,7 @@ const HUB = `http://localhost:${testbed.trial.hubPort}`;
 const KEYCLOAK_HOST = `localhost:${testbed.trial.keycloakPort}`;
 const SHOTS = path.join(TESTBED_DIR, "screenshots", `trial-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 
-function step(name: string, fn: () => Promise<void>, timeout = 600_000) {
-    it(name, { timeout }, async () => {
-        try {
-            await fn();
-        } catch (e) {
-            console.error(`\n===== ${name} failed; service logs follow =====\n${serviceLogs([`${PREFIX}-hub`, `${PREFIX}-keycloak`])}`);
-            throw e;
-        }
-    });
-}
-
+const step = (name: string, fn: () => Promise<void>) => testbedStep(name, fn, [`${PREFIX}-hub`, `${PREFIX}-keycloak`]);
 const projectVolumes = () => docker(["volume", "ls", "-q"]).stdout.split("\n").filter((v) => v.startsWith(`${PREFIX}-`)).sort();
 
 describe("trial stack on the test bed", { concurrency: 1 }, () => {
