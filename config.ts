@@ -96,6 +96,10 @@ function numeric<T extends z.ZodNumber>(n: T) {
         n,
     );
 }
+function port(fallback: number) {
+    const error = "is not a port number (1-65535)";
+    return numeric(z.number({ error }).int({ error }).min(1, { error }).max(65535, { error })).default(fallback);
+}
 function boolean() {
     return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 }
@@ -209,13 +213,13 @@ const productionShape = {
 };
 
 const trialSchema = z.strictObject({
-    port: field(numeric(z.number().int().min(1, { error: "is not a port number (1-65535)" }).max(65535, { error: "is not a port number (1-65535)" })).default(8000), {
+    port: field(port(8000), {
         description: "Trial mode: the port of the hub on 127.0.0.1 (plain HTTP, this machine only).",
         type: "port",
         example: "8000",
         path: true,
     }),
-    keycloakPort: field(numeric(z.number().int().min(1, { error: "is not a port number (1-65535)" }).max(65535, { error: "is not a port number (1-65535)" })).default(8180), {
+    keycloakPort: field(port(8180), {
         description: "Trial mode: the port of the bundled Keycloak on 127.0.0.1.",
         type: "port",
         example: "8180",
@@ -228,7 +232,7 @@ const trialSchema = z.strictObject({
         path: true,
     }),
     users: field(uniqueList(username, "user").default(["alice"]), {
-        description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trial`).",
+        description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trialLogin`).",
         type: "list of usernames",
         example: "alice",
         path: true,
@@ -308,9 +312,7 @@ const commonShape = {
         },
     ),
     httpsPort: field(
-        numeric(z.number({ error: "is not a port number" }).int({ error: "is not a port number" }).min(1, {
-            error: "is not a port number (1-65535)",
-        }).max(65535, { error: "is not a port number (1-65535)" })).default(443),
+        port(443),
         {
             description: "Host port on which the hub serves HTTPS.",
             type: "port",

@@ -1,6 +1,7 @@
-// The realm a trial stack imports into its bundled Keycloak: one confidential client
-// for the hub, a groups claim, and the trial users. Pure; the caller keeps the result
-// secret, since it holds the client secret and the users' passwords.
+// The realm a trial stack imports into its bundled Keycloak (the test bed loads the
+// same into its own): one confidential client for the hub, a groups claim, and the
+// users. Pure; the caller keeps the result secret, since it holds the client secret
+// and the users' passwords.
 
 export const TRIAL_REALM = "pyiron";
 export const TRIAL_CLIENT_ID = "jupyterhub";
@@ -9,7 +10,11 @@ export interface TrialRealmArgs {
     /** The hub's public URL, e.g. http://localhost:8000 */
     hubUrl: string;
     clientSecret: string;
-    users: ReadonlyArray<{ username: string; password: string }>;
+    users: ReadonlyArray<{ username: string; password: string; groups?: readonly string[] }>;
+    /** Groups of the realm (none by default). */
+    groups?: readonly string[];
+    /** Put Keycloak's full group paths ("/name") into the claim, as some realms do. */
+    fullGroupPath?: boolean;
 }
 
 export function trialRealm(args: TrialRealmArgs): object {
@@ -36,7 +41,7 @@ export function trialRealm(args: TrialRealmArgs): object {
                         protocolMapper: "oidc-group-membership-mapper",
                         config: {
                             "claim.name": "groups",
-                            "full.path": "false",
+                            "full.path": String(args.fullGroupPath ?? false),
                             "id.token.claim": "true",
                             "access.token.claim": "true",
                             "userinfo.token.claim": "true",
@@ -45,7 +50,8 @@ export function trialRealm(args: TrialRealmArgs): object {
                 ],
             },
         ],
-        users: args.users.map(({ username, password }) => ({
+        groups: (args.groups ?? []).map((name) => ({ name })),
+        users: args.users.map(({ username, password, groups }) => ({
             username,
             enabled: true,
             email: `${username}@trial.localhost`,
@@ -53,6 +59,7 @@ export function trialRealm(args: TrialRealmArgs): object {
             firstName: username,
             lastName: "Trial",
             credentials: [{ type: "password", value: password, temporary: false }],
+            groups: (groups ?? []).map((g) => `/${g}`),
         })),
     };
 }

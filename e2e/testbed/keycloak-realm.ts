@@ -1,71 +1,42 @@
-// Configures the test bed's Keycloak through its admin REST API: a realm, a confidential
-// client for the hub, a group with a membership claim, and the test users. Idempotent:
-// the realm is made anew each time. Usage: tsx keycloak-realm.ts
+// Loads the test bed's realm into its Keycloak through the admin REST API: the realm
+// that trial stacks import (components/trialRealm.ts), with the test hub's URL, the
+// groups and the users of e2e/testbed.json, and full group paths in the claim.
+// Idempotent: the realm is made anew each time. Usage: tsx keycloak-realm.ts
+import { TRIAL_CLIENT_ID, TRIAL_REALM, trialRealm } from "../../components/trialRealm";
 import testbed from "../testbed.json";
 
 const kc = testbed.keycloak;
 const base = `http://127.0.0.1:${kc.port}`;
-const hub = `https://${testbed.hub.host}:${testbed.hub.port}`;
-
-async function call(token: string, method: string, path: string, body?: unknown): Promise<Response> {
-    const res = await fetch(`${base}/admin/realms${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok && !(method === "DELETE" && res.status === 404)) {
-        throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    }
-    return res;
-}
 
 async function main() {
+    if (kc.realm !== TRIAL_REALM || kc.clientId !== TRIAL_CLIENT_ID) {
+        throw new Error(`e2e/testbed.json names realm ${kc.realm} and client ${kc.clientId}; the realm file has ${TRIAL_REALM} and ${TRIAL_CLIENT_ID}`);
+    }
     const login = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
         method: "POST",
         body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: kc.admin.username, password: kc.admin.password }),
     });
     if (!login.ok) throw new Error(`admin login: ${login.status} ${await login.text()}`);
     const token = ((await login.json()) as { access_token: string }).access_token;
-
-    await call(token, "DELETE", `/${kc.realm}`);
-    await call(token, "POST", "", { realm: kc.realm, enabled: true });
-    await call(token, "POST", `/${kc.realm}/clients`, {
-        clientId: kc.clientId,
-        protocol: "openid-connect",
-        publicClient: false,
-        secret: kc.clientSecret,
-        standardFlowEnabled: true,
-        directAccessGrantsEnabled: false,
-        redirectUris: [`${hub}/hub/oauth_callback`],
-        webOrigins: [hub],
-        attributes: { "post.logout.redirect.uris": `${hub}/*` },
-        protocolMappers: [{
-            name: "groups",
-            protocol: "openid-connect",
-            protocolMapper: "oidc-group-membership-mapper",
-            config: { "claim.name": "groups", "full.path": "true", "userinfo.token.claim": "true", "id.token.claim": "true", "access.token.claim": "true" },
-        }],
-    });
-    const groupIds: Record<string, string> = {};
-    for (const name of kc.groups) {
-        const res = await call(token, "POST", `/${kc.realm}/groups`, { name });
-        groupIds[name] = res.headers.get("location")!.split("/").pop()!;
-    }
-    for (const [username, u] of Object.entries(kc.users)) {
-        const res = await call(token, "POST", `/${kc.realm}/users`, {
-            username,
-            enabled: true,
-            email: `${username}@testbed.example`,
-            emailVerified: true,
-            firstName: username,
-            lastName: "Testbed",
-            credentials: [{ type: "password", value: u.password, temporary: false }],
+    const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${base}/admin/realms${path}`, {
+            method,
+            headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
         });
-        const id = res.headers.get("location")!.split("/").pop()!;
-        for (const g of u.groups) {
-            await call(token, "PUT", `/${kc.realm}/users/${id}/groups/${groupIds[g]}`);
+        if (!res.ok && !(method === "DELETE" && res.status === 404)) {
+            throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
         }
-    }
+    };
+
+    await call("DELETE", `/${kc.realm}`);
+    await call("POST", "", trialRealm({
+        hubUrl: `https://${testbed.hub.host}:${testbed.hub.port}`,
+        clientSecret: kc.clientSecret,
+        groups: kc.groups,
+        fullGroupPath: true,
+        users: Object.entries(kc.users).map(([username, u]) => ({ username, password: u.password, groups: u.groups })),
+    }));
     console.log(`realm ${kc.realm}: client ${kc.clientId}, groups ${kc.groups.join(", ")}, users ${Object.keys(kc.users).join(", ")}`);
 }
 

@@ -9,6 +9,16 @@ import { expectedDocs } from "../../scripts/config-docs";
 
 const ROOT = path.join(__dirname, "..", "..");
 
+/** A stack file's config as Pulumi hands it to the program. */
+function stackFile(name: string): Record<string, unknown> {
+    const stack = parse(fs.readFileSync(path.join(ROOT, name), "utf8"));
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stack.config as Record<string, unknown>)) {
+        flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return projectKeys(flat);
+}
+
 describe("documentation", () => {
     for (const { file, actual, expected } of expectedDocs()) {
         it(`${path.basename(file)} documents every config key as the schema does (npm run docs)`, () => {
@@ -24,23 +34,13 @@ describe("documentation", () => {
     });
 
     it("Pulumi.dev.yaml is a working example once the client secret is set", () => {
-        const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
-        const flat: Record<string, string> = {};
-        for (const [k, v] of Object.entries(stack.config as Record<string, unknown>)) {
-            flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-        }
-        const { config } = parseConfig({ ...projectKeys(flat), keycloakClientSecret: "set with --secret" });
+        const { config } = parseConfig({ ...stackFile("Pulumi.dev.yaml"), keycloakClientSecret: "set with --secret" });
         assert.equal(config.memLimit, "4G");
         assert.equal(config.images.length, 3);
     });
 
     it("Pulumi.trial.yaml is a complete trial stack as it is", () => {
-        const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.trial.yaml"), "utf8"));
-        const flat: Record<string, string> = {};
-        for (const [k, v] of Object.entries(stack.config as Record<string, unknown>)) {
-            flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-        }
-        const { config } = parseConfig(projectKeys(flat));
+        const { config } = parseConfig(stackFile("Pulumi.trial.yaml"));
         assert.equal(config.mode, "trial");
         assert.equal(config.publicUrl, "http://localhost:8000");
     });
