@@ -29,13 +29,22 @@ function field<T extends z.ZodType>(schema: T, doc: FieldDoc): T {
     return schema;
 }
 
-// Date tags, because `latest` moves under a running hub. pyiron/continuum is retired
-// upstream: 2025-03-04 is its last tag.
+// Date tags, because `latest` moves under a running hub. Each is the newest tag of a
+// current image in pyiron/docker-stacks' published list (release.csv on its gh-pages
+// branch, commit a325600, 2025-12-01); test/fixtures/pyiron-published-tags.txt holds
+// that list and a test checks every default against it. `npm run image-tags` shows
+// newer ones. Retired images (RETIRED_IMAGES) are never defaults.
 export const DEFAULT_IMAGES = [
-    { label: "pyiron_base", image: "pyiron/base:2026-11-24" },
-    { label: "pyiron_atomistics", image: "pyiron/pyiron:2026-11-24" },
-    { label: "pyiron_continuum", image: "pyiron/continuum:2025-03-04" },
+    { label: "pyiron_base", image: "pyiron/base:2025-11-24" },
+    { label: "pyiron_atomistics", image: "pyiron/pyiron:2025-11-24" },
+    { label: "pyiron_md", image: "pyiron/md:2025-11-24" },
 ] as const;
+
+/** pyiron images no longer built upstream, with their last published tag. */
+export const RETIRED_IMAGES: Readonly<Record<string, string>> = {
+    "pyiron/continuum": "2025-03-04",
+    "pyiron/experimental": "2025-10-13",
+};
 
 const IMAGE_REF =
     /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
@@ -43,9 +52,9 @@ const IMAGE_REF =
 const imageRef = z
     .string()
     .trim()
-    .regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2026-11-24`" })
+    .regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" })
     .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
-        error: "has no tag: name one (e.g. `:2026-11-24`), so that an update never changes the image by surprise",
+        error: "has no tag: name one (e.g. `:2025-11-24`), so that an update never changes the image by surprise",
     });
 
 // DockerSpawner's ByteSpecification: a number with one of these suffixes (1024-based).
@@ -270,7 +279,7 @@ const commonShape = {
         {
             description: "The images users choose from, in the order the spawn form shows them; the first is the default. Extend with `--path 'images[3].label'` and `'images[3].image'`.",
             type: "list of {label, image}",
-            example: "pyiron/base:2026-11-24",
+            example: "pyiron/base:2025-11-24",
             path: true,
         },
     ),

@@ -22,9 +22,9 @@ export function goldenSettings(): HubSettings {
         userNetwork: "pyiron-hub-users",
         namePrefix: "pyiron-hub",
         images: [
-            { label: "pyiron_base", image: "pyiron/base:2026-11-24" },
-            { label: "pyiron_atomistics", image: "pyiron/pyiron:2026-11-24" },
-            { label: "pyiron_continuum", image: "pyiron/continuum:2025-03-04" },
+            { label: "pyiron_base", image: "pyiron/base:2025-11-24" },
+            { label: "pyiron_atomistics", image: "pyiron/pyiron:2025-11-24" },
+            { label: "pyiron_md", image: "pyiron/md:2025-11-24" },
         ],
         memLimit: "2G",
         cpuLimit: 1.5,

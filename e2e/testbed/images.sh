@@ -100,8 +100,8 @@ build "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "$images/keycloak" --build-arg
 # The test stack's pyiron images are these stand-ins under the names it uses.
 docker tag pyiron-testbed/singleuser:pyiron-base pyiron/base:testbed
 docker tag pyiron-testbed/singleuser:lab pyiron/pyiron:testbed
-docker tag pyiron-testbed/singleuser:lab pyiron/continuum:testbed
-docker tag pyiron-testbed/singleuser:lab pyiron/experimental:testbed
+docker tag pyiron-testbed/singleuser:lab pyiron/md:testbed
+docker tag pyiron-testbed/singleuser:lab pyiron/potentialworkshop:testbed
 # The trial stack's bundled Keycloak.
 docker tag "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "quay.io/keycloak/keycloak:$KEYCLOAK_VERSION"
 # Replaced builds of these recipes leave untagged images behind.

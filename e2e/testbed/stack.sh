@@ -39,8 +39,8 @@ config:
       image: pyiron/base:testbed
     - label: pyiron_atomistics
       image: pyiron/pyiron:testbed
-    - label: pyiron_continuum
-      image: pyiron/continuum:testbed
+    - label: pyiron_md
+      image: pyiron/md:testbed
   pyiron-jupyterhub:memLimit: 1G
   pyiron-jupyterhub:cpuLimit: "0.5"
   pyiron-jupyterhub:postgresImage: postgres:15

@@ -54,7 +54,7 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         await login(s.page, "alice", SHOTS);
         await s.page.waitForURL(/\/hub\/spawn/, { timeout: 60000 });
         const labels = await s.page.locator('select[name="image"] option').allTextContents();
-        assert.deepEqual(labels.map((l) => l.trim()), ["pyiron_base", "pyiron_atomistics", "pyiron_continuum"]);
+        assert.deepEqual(labels.map((l) => l.trim()), ["pyiron_base", "pyiron_atomistics", "pyiron_md"]);
         await s.page.screenshot({ path: path.join(SHOTS, "2-spawn-form.png") });
         await s.page.selectOption('select[name="image"]', "pyiron_base");
         await s.page.click('form [type="submit"]');
@@ -140,14 +140,14 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         const created = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token: state.aliceToken })).body).created;
         state.aliceCreated = created;
         pulumi(["config", "set", "memLimit", MEM_AFTER]);
-        pulumi(["config", "set", "--path", "images[3].label", "pyiron_experimental"]);
-        pulumi(["config", "set", "--path", "images[3].image", "pyiron/experimental:testbed"]);
+        pulumi(["config", "set", "--path", "images[3].label", "pyiron_potentialworkshop"]);
+        pulumi(["config", "set", "--path", "images[3].image", "pyiron/potentialworkshop:testbed"]);
 
         const changes = previewSteps().filter((s) => s.op !== "same");
         const described = changes.map((s) => `${s.op} ${s.type} ${s.name}`).sort();
         assert.deepEqual(described, [
             // The new image is pulled; of what exists, only the hub container changes.
-            "create docker:index/remoteImage:RemoteImage user-images-pyiron_experimental",
+            "create docker:index/remoteImage:RemoteImage user-images-pyiron_potentialworkshop",
             "replace docker:index/container:Container hub-container",
         ], described.join("\n"));
 
@@ -168,13 +168,13 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         const page = state.alice!.page;
         await page.goto(`${HUB}/hub/spawn`);
         const labels = await page.locator('select[name="image"] option').allTextContents();
-        assert.ok(labels.map((l) => l.trim()).includes("pyiron_experimental"), labels.join(", "));
-        await page.selectOption('select[name="image"]', "pyiron_experimental");
+        assert.ok(labels.map((l) => l.trim()).includes("pyiron_potentialworkshop"), labels.join(", "));
+        await page.selectOption('select[name="image"]', "pyiron_potentialworkshop");
         await page.click('form [type="submit"]');
         await page.waitForURL(/\/user\/alice\/lab/, { timeout: 300000 });
         const c = inspect(`${PREFIX}-user-alice`);
         assert.equal(c.HostConfig.Memory, memoryBytes(MEM_AFTER));
-        assert.equal(c.Config.Image, "pyiron/experimental:testbed");
+        assert.equal(c.Config.Image, "pyiron/potentialworkshop:testbed");
     });
 
     step("g. destroy and redeploy: the user logs in again and finds their file; the hub still knows them", async () => {

@@ -27,11 +27,11 @@ c.ConfigurableHTTPProxy.pid_file = "/run/jupyterhub/proxy.pid"
 c.Spawner.default_url = "/lab"
 
 # User servers: image choice, limits, network and home volume
-c.DockerSpawner.allowed_images = {"pyiron_base": "pyiron/base:2026-11-24", "pyiron_atomistics": "pyiron/pyiron:2026-11-24", "pyiron_continuum": "pyiron/continuum:2025-03-04"}
+c.DockerSpawner.allowed_images = {"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"}
 c.DockerSpawner.cpu_limit = 1.5
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.pyiron-jupyterhub.deployment": "pyiron-hub", "org.pyiron-jupyterhub.role": "user-server"}}
 c.DockerSpawner.http_timeout = 300
-c.DockerSpawner.image = "pyiron/base:2026-11-24"
+c.DockerSpawner.image = "pyiron/base:2025-11-24"
 c.DockerSpawner.mem_limit = "2G"
 c.DockerSpawner.network_name = "pyiron-hub-users"
 c.DockerSpawner.notebook_dir = "/home/jovyan"

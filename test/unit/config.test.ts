@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, DEFAULT_IMAGES, memoryBytes, parseConfig, ProductionConfig, projectKeys } from "../../config";
+import { ConfigError, DEFAULT_IMAGES, memoryBytes, parseConfig, ProductionConfig, projectKeys, RETIRED_IMAGES } from "../../config";
 import { validRaw } from "../fixtures";
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -39,12 +41,26 @@ describe("stack config: accepted input", () => {
         assert.deepEqual(config.images, DEFAULT_IMAGES.map((i) => ({ ...i })));
     });
 
-    it("offers pyiron_base, pyiron_atomistics and pyiron_continuum by default, continuum pinned to its last tag", () => {
+    it("offers pyiron_base, pyiron_atomistics and pyiron_md by default, each a tag pyiron has published", () => {
         const { config } = parseConfig(validRaw());
-        assert.deepEqual(config.images.map((i) => i.label), ["pyiron_base", "pyiron_atomistics", "pyiron_continuum"]);
-        assert.equal(config.images[2].image, "pyiron/continuum:2025-03-04");
+        assert.deepEqual(config.images.map((i) => i.label), ["pyiron_base", "pyiron_atomistics", "pyiron_md"]);
+        const published = new Set(
+            fs.readFileSync(path.join(__dirname, "../fixtures/pyiron-published-tags.txt"), "utf8")
+                .split("\n")
+                .filter((l) => l && !l.startsWith("#")),
+        );
         for (const { image } of config.images) {
-            assert.match(image, /:\d{4}-\d{2}-\d{2}$/, `${image} has a date tag`);
+            assert.ok(published.has(image), `${image} is not in pyiron's published tag list`);
+            assert.ok(!(image.split(":")[0] in RETIRED_IMAGES), `${image} is retired upstream`);
+        }
+    });
+
+    it("keeps retired pyiron images out of the README and the example stack", () => {
+        for (const file of ["README.md", "Pulumi.dev.yaml", "Pulumi.trial.yaml"]) {
+            const text = fs.readFileSync(path.join(__dirname, "../..", file), "utf8");
+            for (const retired of Object.keys(RETIRED_IMAGES)) {
+                assert.ok(!text.includes(`${retired}:`), `${file} offers the retired ${retired}`);
+            }
         }
     });
 

@@ -28,7 +28,7 @@ const variants: Array<[string, Partial<HubSettings>]> = [
     ["everyone in the realm allowed", { allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["only listed users allowed", { allowedGroups: [] }],
     ["plain HTTP for a trial stack", { tls: false, publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
-    ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2026-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
+    ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2025-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];
 
 describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticator 17", () => {

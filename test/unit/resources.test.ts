@@ -76,9 +76,9 @@ describe("resource graph", () => {
         const names = recorded.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && !r.inputs.build).map((r) => [r.name, r.inputs.name, r.inputs.keepLocally]);
         assert.deepEqual(names.sort(), [
             ["database-image", "postgres:17", true],
-            ["user-images-pyiron_atomistics", "pyiron/pyiron:2026-11-24", true],
-            ["user-images-pyiron_base", "pyiron/base:2026-11-24", true],
-            ["user-images-pyiron_continuum", "pyiron/continuum:2025-03-04", true],
+            ["user-images-pyiron_atomistics", "pyiron/pyiron:2025-11-24", true],
+            ["user-images-pyiron_base", "pyiron/base:2025-11-24", true],
+            ["user-images-pyiron_md", "pyiron/md:2025-11-24", true],
         ]);
     });
 
@@ -135,7 +135,7 @@ describe("resource graph", () => {
         assert.match(config, /^c\.DockerSpawner\.mem_limit = "3G"$/m);
         assert.match(config, /^c\.DockerSpawner\.cpu_limit = 1\.5$/m);
         assert.match(config, /^c\.DockerSpawner\.network_name = "pyiron-hub-users"$/m);
-        assert.match(config, /^c\.DockerSpawner\.allowed_images = \{"pyiron_base": "pyiron\/base:2026-11-24", /m);
+        assert.match(config, /^c\.DockerSpawner\.allowed_images = \{"pyiron_base": "pyiron\/base:2025-11-24", /m);
         assert.match(config, /^c\.GenericOAuthenticator\.allowed_groups = \{"pyiron-users"\}$/m);
         assert.match(config, /^c\.Authenticator\.admin_users = \{"alice"\}$/m);
         assert.match(config, /^c\.JupyterHub\.hub_connect_ip = "pyiron-hub-hub"$/m);
@@ -152,7 +152,7 @@ describe("resource graph", () => {
         const urnOf = (type: string, name: string) => one(type, name).urn;
         const deps = new Set(hub.dependencies);
         assert.ok(deps.has(urnOf("docker:index/container:Container", "database-container")));
-        for (const label of ["pyiron_base", "pyiron_atomistics", "pyiron_continuum"]) {
+        for (const label of ["pyiron_base", "pyiron_atomistics", "pyiron_md"]) {
             assert.ok(deps.has(urnOf("docker:index/remoteImage:RemoteImage", `user-images-${label}`)), label);
         }
         assert.equal(hub.deleteBeforeReplace, true);
@@ -230,7 +230,7 @@ describe("resource graph", () => {
             "network-users",
             "user-images-pyiron_atomistics",
             "user-images-pyiron_base",
-            "user-images-pyiron_continuum",
+            "user-images-pyiron_md",
             "user-servers",
             "volumes-hub-data",
             "volumes-postgres-data",
