@@ -3,7 +3,7 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { deploymentLabels } from "./labels";
+import { deploymentLabels, dockerNames, ROLES } from "./names";
 
 /** The Postgres image contract this component relies on (the official image's). */
 export const POSTGRES = {
@@ -27,8 +27,6 @@ export interface DatabaseArgs {
 /** The hub database: Postgres on the internal network, no host port, data on a volume. */
 export class Database extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    /** Host name of the database on the internal network. */
-    public readonly host: pulumi.Output<string>;
     /** `postgresql://...` for the hub, secret. */
     public readonly url: pulumi.Output<string>;
 
@@ -45,7 +43,7 @@ export class Database extends pulumi.ComponentResource {
         }, { parent: this });
         // The provider marks the result secret; say so here too, so no code path can lose it.
         const secretPassword = pulumi.secret(password.result);
-        const containerName = `${args.namePrefix}-postgres`;
+        const containerName = dockerNames(args.namePrefix).postgresContainer;
         this.container = new docker.Container(`${name}-container`, {
             name: containerName,
             image: image.imageId,
@@ -75,9 +73,8 @@ export class Database extends pulumi.ComponentResource {
             // `pulumi up` returns only once the database answers; the hub starts after.
             wait: true,
             waitTimeout: 180,
-            labels: deploymentLabels(args.namePrefix, "postgres"),
+            labels: deploymentLabels(args.namePrefix, ROLES.postgres),
         }, { parent: this, deleteBeforeReplace: true });
-        this.host = this.container.name;
         this.url = pulumi.secret(
             pulumi.interpolate`${POSTGRES.urlScheme}://${POSTGRES.user}:${secretPassword}@${this.container.name}:${POSTGRES.port}/${POSTGRES.database}`,
         );

@@ -3,27 +3,22 @@ import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, HubSettings, renderHubConfig } from "./hubConfig";
-import { deploymentLabels } from "./labels";
+import type { StackConfig } from "../config";
+import type { Identity } from "./identity";
+import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, renderJupyterhubConfig } from "./jupyterhubConfig";
+import { deploymentLabels, dockerNames, ROLES, TLS_FINGERPRINT_LABEL } from "./names";
 
 export interface HubArgs {
-    namePrefix: string;
+    /** The validated stack config: the hub takes its settings from it, not from copies. */
+    config: StackConfig;
+    /** Who logs users in. */
+    identity: Identity;
     imageId: pulumi.Input<string>;
-    /** Everything that goes into jupyterhub_config.py, except names fixed here. */
-    settings: Omit<HubSettings, "hubHost" | "userNetwork" | "namePrefix" | "tls">;
-    /** Key and certificate on the host; none: plain HTTP (trial mode, loopback only). */
-    tls?: { keyPath: string; certPath: string };
-    /** Host port of the hub. */
-    port: number;
-    bindAddress: string;
     userNetwork: pulumi.Input<string>;
     databaseNetwork: pulumi.Input<string>;
-    /** Existing networks the hub joins too (not the user servers). */
-    extraNetworks: pulumi.Input<string>[];
     dataVolume: pulumi.Input<string>;
     /** Secret `postgresql://` URL of the hub database. */
     databaseUrl: pulumi.Input<string>;
-    clientSecret: pulumi.Input<string>;
     /**
      * Resources the hub container starts after (and is deleted before): the healthy
      * database, the pulled user images, the user-server cleanup.
@@ -48,23 +43,19 @@ export class Hub extends pulumi.ComponentResource {
 
     constructor(name: string, args: HubArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Hub", name, {}, opts);
-        const containerName = `${args.namePrefix}-hub`;
+        const { config, identity } = args;
+        const names = dockerNames(config.namePrefix);
         // Stable across updates: changing them would log every user out (cookie) or make
         // stored auth state unreadable (crypt key).
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
-        const tls = args.tls;
+        // Production serves TLS on its port; a trial stack plain HTTP on loopback.
+        const tls = config.mode === "production" ? config.tls : undefined;
+        const hostPort = config.mode === "production" ? config.httpsPort : config.trial.port;
         const internalPort = tls ? HUB_HTTPS_PORT : HUB_HTTP_PORT;
-        this.configFile = renderHubConfig({
-            ...args.settings,
-            tls: !!tls,
-            hubHost: containerName,
-            namePrefix: args.namePrefix,
-            // The network's name is fixed by the prefix; the config needs it as text.
-            userNetwork: `${args.namePrefix}-users`,
-        });
+        this.configFile = renderJupyterhubConfig({ ...config, tls: !!tls, keycloak: identity.client });
         this.container = new docker.Container(`${name}-container`, {
-            name: containerName,
+            name: names.hubContainer,
             image: args.imageId,
             command: ["jupyterhub", "-f", HUB_PATHS.config],
             uploads: [{ file: HUB_PATHS.config, content: this.configFile }],
@@ -72,7 +63,7 @@ export class Hub extends pulumi.ComponentResource {
                 pulumi.interpolate`${HUB_ENV.dbUrl}=${args.databaseUrl}`,
                 pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
                 pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,
-                pulumi.interpolate`${HUB_ENV.clientSecret}=${pulumi.secret(args.clientSecret)}`,
+                pulumi.interpolate`${HUB_ENV.clientSecret}=${pulumi.secret(identity.clientSecret)}`,
             ],
             volumes: [
                 ...(tls
@@ -89,9 +80,10 @@ export class Hub extends pulumi.ComponentResource {
             networksAdvanced: [
                 { name: args.userNetwork },
                 { name: args.databaseNetwork },
-                ...args.extraNetworks.map((name) => ({ name })),
+                // The Keycloak's network, and those the admin named (user servers join neither).
+                ...[...identity.networks, ...config.hubExtraNetworks].map((name) => ({ name })),
             ],
-            ports: [{ internal: internalPort, external: args.port, ip: args.bindAddress }],
+            ports: [{ internal: internalPort, external: hostPort, ip: config.bindAddress }],
             healthcheck: {
                 tests: [
                     "CMD",
@@ -109,8 +101,8 @@ export class Hub extends pulumi.ComponentResource {
             wait: true,
             waitTimeout: 300,
             labels: [
-                ...deploymentLabels(args.namePrefix, "hub"),
-                ...(tls ? [{ label: "org.pyiron-jupyterhub.tls-sha256", value: tlsFingerprint(tls) }] : []),
+                ...deploymentLabels(config.namePrefix, ROLES.hub),
+                ...(tls ? [{ label: TLS_FINGERPRINT_LABEL, value: tlsFingerprint(tls) }] : []),
             ],
         }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
         this.registerOutputs({ container: this.container.name });

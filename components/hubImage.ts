@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { dockerNames, RECIPE_LABEL } from "./names";
 
 /** The hub recipe shipped with the project. */
 export const HUB_RECIPE_DIR = path.join(__dirname, "..", "hub-image");
@@ -51,7 +52,7 @@ export class HubImage extends pulumi.ComponentResource {
                 .digest("hex")
                 .slice(0, 12);
             this.image = new docker.RemoteImage(`${name}-image`, {
-                name: `${args.namePrefix}-hub:${digest}`,
+                name: `${dockerNames(args.namePrefix).hubImageRepository}:${digest}`,
                 keepLocally: true,
                 build: {
                     context: HUB_RECIPE_DIR,
@@ -60,7 +61,7 @@ export class HubImage extends pulumi.ComponentResource {
                     // The classic builder needs no buildx plugin and takes a base image
                     // that only exists on the host.
                     useLegacyBuilder: true,
-                    label: { "org.pyiron-jupyterhub.recipe": digest },
+                    label: { [RECIPE_LABEL]: digest },
                 },
                 triggers: { recipe: digest },
             }, { parent: this });

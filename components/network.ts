@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { deploymentLabels } from "./labels";
+import { deploymentLabels, dockerNames, ROLES } from "./names";
 
 export interface HubNetworkArgs {
     namePrefix: string;
@@ -16,17 +16,18 @@ export class HubNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: HubNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Network", name, {}, opts);
+        const names = dockerNames(args.namePrefix);
         this.users = new docker.Network(`${name}-users`, {
-            name: `${args.namePrefix}-users`,
+            name: names.usersNetwork,
             driver: "bridge",
-            labels: deploymentLabels(args.namePrefix, "users-network"),
+            labels: deploymentLabels(args.namePrefix, ROLES.usersNetwork),
         }, { parent: this });
         this.database = new docker.Network(`${name}-database`, {
-            name: `${args.namePrefix}-database`,
+            name: names.databaseNetwork,
             driver: "bridge",
             // No route out and none in from other networks.
             internal: true,
-            labels: deploymentLabels(args.namePrefix, "database-network"),
+            labels: deploymentLabels(args.namePrefix, ROLES.databaseNetwork),
         }, { parent: this });
         this.registerOutputs({ users: this.users.name, database: this.database.name });
     }

@@ -1,8 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { KeycloakClient } from "../config";
-import { deploymentLabels } from "./labels";
+import { realmEndpoints } from "../config";
+import type { Identity } from "./identity";
+import { deploymentLabels, dockerNames, ROLES } from "./names";
 import { TRIAL_CLIENT_ID, TRIAL_REALM, trialRealm } from "./trialRealm";
 
 export interface TrialKeycloakArgs {
@@ -29,8 +30,8 @@ const IMPORT_FILE = `/opt/keycloak/data/import/${TRIAL_REALM}-realm.json`;
 export class TrialKeycloak extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly network: docker.Network;
-    public readonly client: KeycloakClient;
-    public readonly clientSecret: pulumi.Output<string>;
+    /** The hub's client in the bundled realm, its secret, and the network to reach it. */
+    public readonly identity: Identity;
     /** username -> initial password, secret. */
     public readonly passwords: pulumi.Output<Record<string, string>>;
     public readonly url: string;
@@ -38,11 +39,12 @@ export class TrialKeycloak extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrialKeycloakArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:TrialKeycloak", name, {}, opts);
-        const host = `${args.namePrefix}-keycloak`;
+        const names = dockerNames(args.namePrefix);
+        const host = names.keycloakContainer;
         this.url = `http://localhost:${args.port}`;
         this.usernames = args.usernames;
-        const clientSecret = new random.RandomPassword(`${name}-client-secret`, { length: 32, special: false }, { parent: this });
-        this.clientSecret = pulumi.secret(clientSecret.result);
+        const generatedSecret = new random.RandomPassword(`${name}-client-secret`, { length: 32, special: false }, { parent: this });
+        const secret = pulumi.secret(generatedSecret.result);
         const users = args.usernames.map((username) => ({
             username,
             password: pulumi.secret(
@@ -53,11 +55,11 @@ export class TrialKeycloak extends pulumi.ComponentResource {
             pulumi.all(users.map((u) => u.password)).apply((pw) => Object.fromEntries(users.map((u, i) => [u.username, pw[i]]))),
         );
         const realm = pulumi.secret(
-            pulumi.all([this.clientSecret, this.passwords]).apply(([secret, passwords]) =>
+            pulumi.all([secret, this.passwords]).apply(([clientSecret, passwords]) =>
                 JSON.stringify(
                     trialRealm({
                         hubUrl: args.hubUrl,
-                        clientSecret: secret,
+                        clientSecret,
                         users: args.usernames.map((username) => ({ username, password: passwords[username] })),
                     }),
                     null,
@@ -66,9 +68,9 @@ export class TrialKeycloak extends pulumi.ComponentResource {
             ),
         );
         this.network = new docker.Network(`${name}-network`, {
-            name: host,
+            name: names.keycloakNetwork,
             driver: "bridge",
-            labels: deploymentLabels(args.namePrefix, "keycloak-network"),
+            labels: deploymentLabels(args.namePrefix, ROLES.keycloakNetwork),
         }, { parent: this });
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
         this.container = new docker.Container(`${name}-container`, {
@@ -86,17 +88,22 @@ export class TrialKeycloak extends pulumi.ComponentResource {
             // Loopback only: a trial is for this machine.
             ports: [{ internal: KEYCLOAK_PORT, external: args.port, ip: "127.0.0.1" }],
             restart: "unless-stopped",
-            labels: deploymentLabels(args.namePrefix, "keycloak"),
+            labels: deploymentLabels(args.namePrefix, ROLES.keycloak),
         }, { parent: this, deleteBeforeReplace: true });
-        const front = `${this.url}/realms/${TRIAL_REALM}/protocol/openid-connect`;
-        const back = `http://${host}:${KEYCLOAK_PORT}/realms/${TRIAL_REALM}/protocol/openid-connect`;
-        this.client = {
-            clientId: TRIAL_CLIENT_ID,
-            authorizeUrl: `${front}/auth`,
-            logoutUrl: `${front}/logout`,
-            tokenUrl: `${back}/token`,
-            userdataUrl: `${back}/userinfo`,
-            callbackUrl: `${args.hubUrl}/hub/oauth_callback`,
+        // The browser's endpoints on localhost, the hub's on the Keycloak network.
+        const front = realmEndpoints(`${this.url}/realms/${TRIAL_REALM}`);
+        const back = realmEndpoints(`http://${host}:${KEYCLOAK_PORT}/realms/${TRIAL_REALM}`);
+        this.identity = {
+            client: {
+                clientId: TRIAL_CLIENT_ID,
+                authorizeUrl: front.authorizeUrl,
+                logoutUrl: front.logoutUrl,
+                tokenUrl: back.tokenUrl,
+                userdataUrl: back.userdataUrl,
+                callbackUrl: `${args.hubUrl}/hub/oauth_callback`,
+            },
+            clientSecret: secret,
+            networks: [this.network.name],
         };
         this.registerOutputs({ container: this.container.name, url: this.url });
     }

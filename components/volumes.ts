@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { deploymentLabels } from "./labels";
+import { deploymentLabels, dockerNames, ROLES } from "./names";
 
 export interface HubVolumesArgs {
     namePrefix: string;
@@ -18,13 +18,14 @@ export class HubVolumes extends pulumi.ComponentResource {
 
     constructor(name: string, args: HubVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Volumes", name, {}, opts);
-        const volume = (role: string) =>
+        const names = dockerNames(args.namePrefix);
+        const volume = (role: string, volumeName: string) =>
             new docker.Volume(`${name}-${role}`, {
-                name: `${args.namePrefix}-${role}`,
+                name: volumeName,
                 labels: deploymentLabels(args.namePrefix, role),
             }, { parent: this, retainOnDelete: !args.deleteOnDestroy });
-        this.hubData = volume("hub-data");
-        this.postgresData = volume("postgres-data");
+        this.hubData = volume(ROLES.hubData, names.hubDataVolume);
+        this.postgresData = volume(ROLES.postgresData, names.postgresDataVolume);
         this.registerOutputs({ hubData: this.hubData.name, postgresData: this.postgresData.name });
     }
 }

@@ -6,7 +6,7 @@
 // --dry-run prints the `pulumi config set` commands (secrets elided) and runs nothing.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { CLIENT_SECRET_KEY, configSchema, setCommand } from "../config";
+import { CLIENT_SECRET_KEY, configSchema, OIDC_PATH, realmEndpoints, realmOf, setCommand } from "../config";
 
 /** One `pulumi config set`: the key as typed (with --path when nested) and its value. */
 export interface ConfigSet {
@@ -31,7 +31,6 @@ export class MigrationError extends Error {
 }
 
 const GROUPS = ["ssl_info", "keycloak_config", "pyiron_images", "user_resources", "user_data"] as const;
-const OIDC = "/protocol/openid-connect/";
 
 /** The old keys with the name of the group they were found in. */
 function flatten(old: unknown): Map<string, { value: unknown; from: string }> {
@@ -67,12 +66,6 @@ function flatten(old: unknown): Map<string, { value: unknown; from: string }> {
     return flat;
 }
 
-/** `<realm>` from `<realm>/protocol/openid-connect/<endpoint>`. */
-function realmOf(url: string, endpoint: string): string | undefined {
-    const suffix = `${OIDC}${endpoint}`;
-    return url.endsWith(suffix) ? url.slice(0, -suffix.length) : undefined;
-}
-
 /** Maps an old config to stack config, validated by the project's own schema. */
 export function migrate(old: unknown): Migration {
     const flat = flatten(old);
@@ -97,9 +90,9 @@ export function migrate(old: unknown): Migration {
     set("tls.keyPath", get("HOST_KEY_PATH"));
     set("tls.certPath", get("HOST_CERT_PATH"));
 
-    const endpoints = { authorizeUrl: ["OAUTH2_AUTHORIZE_URL", "auth"], tokenUrl: ["OAUTH2_TOKEN_URL", "token"], userdataUrl: ["OAUTH2_USERDATA_URL", "userinfo"] } as const;
-    const urls = Object.entries(endpoints).map(([key, [old, endpoint]]) => ({ key, endpoint, v: get(old) }));
-    const realms = urls.map((u) => (u.v ? realmOf(u.v.value, u.endpoint) : undefined)).filter((r): r is string => !!r);
+    const oldKeys = { authorizeUrl: "OAUTH2_AUTHORIZE_URL", tokenUrl: "OAUTH2_TOKEN_URL", userdataUrl: "OAUTH2_USERDATA_URL" } as const;
+    const urls = (Object.keys(oldKeys) as Array<keyof typeof oldKeys>).map((key) => ({ key, v: get(oldKeys[key]) }));
+    const realms = urls.map((u) => (u.v ? realmOf(u.v.value, u.key) : undefined)).filter((r): r is string => !!r);
     const realm = realms[0];
     if (realm) {
         set("keycloak.realmUrl", { value: realm, from: urls.find((u) => u.v)!.v!.from });
@@ -107,11 +100,11 @@ export function migrate(old: unknown): Migration {
             notes.push("keycloak.realmUrl keeps the /auth/ prefix of the old URLs; Keycloak 17 and later serve realms without it.");
         }
     } else if (urls.some((u) => u.v)) {
-        problems.push(`${urls.find((u) => u.v)!.v!.from}: does not end in ${OIDC}<endpoint>, so the realm URL cannot be derived; set keycloak.realmUrl by hand`);
+        problems.push(`${urls.find((u) => u.v)!.v!.from}: does not end in ${OIDC_PATH}<endpoint>, so the realm URL cannot be derived; set keycloak.realmUrl by hand`);
     }
     for (const u of urls) {
         // Only keep an endpoint that differs from what the realm URL gives.
-        if (u.v && u.v.value !== `${realm}${OIDC}${u.endpoint}`) {
+        if (u.v && (!realm || u.v.value !== realmEndpoints(realm)[u.key])) {
             set(`keycloak.${u.key}`, u.v);
         }
     }

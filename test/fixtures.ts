@@ -1,5 +1,5 @@
 // Shared inputs of the unit tests.
-import { HubSettings } from "../components/hubConfig";
+import { JupyterhubConfigInputs } from "../components/jupyterhubConfig";
 
 /** A complete, valid stack config as `pulumi config` hands it to the program. */
 export function validRaw(): Record<string, unknown> {
@@ -14,12 +14,10 @@ export function validRaw(): Record<string, unknown> {
 }
 
 /** Settings of the golden config: every feature of the renderer switched on. */
-export function goldenSettings(): HubSettings {
+export function goldenSettings(): JupyterhubConfigInputs {
     return {
-        hubHost: "pyiron-hub-hub",
         publicUrl: "https://hub.example.org",
         tls: true,
-        userNetwork: "pyiron-hub-users",
         namePrefix: "pyiron-hub",
         images: [
             { label: "pyiron_base", image: "pyiron/base:2025-11-24" },

@@ -1,14 +1,25 @@
 // Pulumi mocks that record every registered resource with the options a user relies
 // on (dependencies, retain-on-delete, delete-before-replace). Unknown resource types and
 // any provider function call fail the test.
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Values the mocked random provider returns; a test looks for them in plain outputs. */
-export const MOCK_SECRETS = {
-    password: "mockDbPassword0123456789abcdefXYZ",
-    cookie: "c0".repeat(32),
-    crypt: "cc".repeat(32),
-} as const;
+/**
+ * The value the mocked random provider gives the resource of that name: distinct per
+ * resource and recognisable, so a test can tell which secret reached which input.
+ */
+export function mockSecret(resourceName: string): string {
+    const digest = crypto.createHash("sha256").update(resourceName).digest("hex");
+    return `mock${resourceName.replace(/[^A-Za-z0-9]/g, "")}${digest.slice(0, 8)}`;
+}
+
+/** The hex a mocked RandomBytes of that name gives (hex, like the real one). */
+export function mockHex(resourceName: string): string {
+    return crypto.createHash("sha256").update(`bytes:${resourceName}`).digest("hex");
+}
+
+/** Every secret value the mocks handed out so far, by resource name. */
+export const mockedSecrets = new Map<string, string>();
 
 export interface Recorded {
     type: string;
@@ -49,9 +60,11 @@ function state(type: string, name: string, inputs: Record<string, any>): Record<
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${reveal<string>(inputs.name)}` };
         case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: MOCK_SECRETS.password };
+            mockedSecrets.set(name, mockSecret(name));
+            return { ...inputs, result: mockSecret(name) };
         case "random:index/randomBytes:RandomBytes":
-            return { ...inputs, hex: name.includes("cookie") ? MOCK_SECRETS.cookie : MOCK_SECRETS.crypt };
+            mockedSecrets.set(name, mockHex(name));
+            return { ...inputs, hex: mockHex(name) };
         default:
             return inputs;
     }
@@ -100,6 +113,39 @@ export function installMocks(config: Record<string, string>, secretKeys: string[
         });
     };
     return recorded;
+}
+
+/** Resolves once every registration and output the program started has settled. */
+export async function settled(): Promise<void> {
+    // Internal to the SDK (the runtime drains the same queue before it disconnects).
+    const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+    if (!wait) {
+        throw new Error("@pulumi/pulumi no longer exposes runtime.waitForRPCs; update test/mocks.ts");
+    }
+    await wait();
+}
+
+/**
+ * Runs the whole program (index.ts) once more with this stack config and returns what
+ * it registered. Mocks must be installed; `recorded` is the list installMocks returned.
+ */
+export async function runProgram(recorded: Recorded[], config: Record<string, string>, secretKeys: string[]): Promise<Recorded[]> {
+    recorded.length = 0;
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    const index = require.resolve("../index");
+    delete require.cache[index];
+    require(index);
+    await settled();
+    return recorded.splice(0);
+}
+
+/** The one resource of that type and name; fails the test listing what there is. */
+export function one(recorded: Recorded[], type: string, name: string): Recorded {
+    const found = recorded.filter((r) => r.type === type && r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${recorded.map((r) => r.name).join(", ")}`);
+    }
+    return found[0];
 }
 
 /** Resolves once an output has its value (mock outputs always do). */

@@ -34,13 +34,13 @@ describe("documentation", () => {
     });
 
     it("Pulumi.dev.yaml is a working example once the client secret is set", () => {
-        const { config } = parseConfig({ ...stackFile("Pulumi.dev.yaml"), keycloakClientSecret: "set with --secret" });
+        const config = parseConfig({ ...stackFile("Pulumi.dev.yaml"), keycloakClientSecret: "set with --secret" });
         assert.equal(config.memLimit, "4G");
         assert.equal(config.images.length, 3);
     });
 
     it("Pulumi.trial.yaml is a complete trial stack as it is", () => {
-        const { config } = parseConfig(stackFile("Pulumi.trial.yaml"));
+        const config = parseConfig(stackFile("Pulumi.trial.yaml"));
         assert.equal(config.mode, "trial");
         assert.equal(config.publicUrl, "http://localhost:8000");
     });

@@ -83,7 +83,7 @@ describe("migration from the old repository's config files", () => {
             const raw = asConfig(migrate(fixture(file)).sets);
             // config.json kept the TLS paths elsewhere (its .env files).
             raw.tls ??= { keyPath: "/k", certPath: "/c" };
-            const { config } = parseConfig({ ...raw, allowAll: "true" });
+            const config = parseConfig({ ...raw, allowAll: "true" });
             assert.equal(config.admins[0], "alice");
         }
     });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { isSecret, installMocks, MOCK_SECRETS, Recorded, reveal, valueOf } from "../mocks";
+import { isSecret, installMocks, mockedSecrets, mockHex, mockSecret, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
 const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-tls-"));
 const keyPath = path.join(tlsDir, "hub.key");
@@ -34,14 +34,10 @@ before(async () => {
     // Wait until every output, and so every registration, has settled.
     await valueOf(stack.containers.hub);
     await valueOf(stack.volumeNames.postgresData);
-    await new Promise((r) => setTimeout(r, 50));
+    await settled();
 });
 
-function one(type: string, name: string): Recorded {
-    const found = recorded.filter((r) => r.type === type && r.name === name);
-    assert.equal(found.length, 1, `expected one ${type} named ${name}, found ${found.length}: ${recorded.map((r) => r.name).join(", ")}`);
-    return found[0];
-}
+const one = (type: string, name: string) => oneOf(recorded, type, name);
 const container = (name: string) => one("docker:index/container:Container", name);
 const inputsOf = (r: Recorded) => Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, reveal(v)]));
 
@@ -141,10 +137,22 @@ describe("resource graph", () => {
         assert.match(config, /^c\.JupyterHub\.hub_connect_ip = "pyiron-hub-hub"$/m);
     });
 
-    it("labels the hub with a fingerprint of the TLS files, so a renewed certificate restarts it", () => {
+    it("labels the hub with a fingerprint of the TLS files, so a renewed certificate restarts it", async () => {
+        const { tlsFingerprint } = await import("../../components/hub");
         const labels = inputsOf(container("hub-container")).labels as Array<{ label: string; value: string }>;
-        const tls = labels.find((l) => l.label === "org.pyiron-jupyterhub.tls-sha256");
-        assert.match(tls?.value ?? "", /^[0-9a-f]{64}$/);
+        const label = labels.find((l) => l.label === "org.pyiron-jupyterhub.tls-sha256");
+        assert.equal(label?.value, tlsFingerprint({ keyPath, certPath }));
+        // A renewed certificate at the same path gives another fingerprint; so does a new key.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-renew-"));
+        const files = { keyPath: path.join(dir, "k"), certPath: path.join(dir, "c") };
+        fs.writeFileSync(files.keyPath, "key\n");
+        fs.writeFileSync(files.certPath, "cert 1\n");
+        const first = tlsFingerprint(files);
+        fs.writeFileSync(files.certPath, "cert 2\n");
+        const renewed = tlsFingerprint(files);
+        fs.writeFileSync(files.keyPath, "key 2\n");
+        assert.equal(new Set([first, renewed, tlsFingerprint(files)]).size, 3);
+        assert.match(first, /^[0-9a-f]{64}$/);
     });
 
     it("starts the hub only after Postgres is healthy and the pyiron images are pulled", () => {
@@ -158,7 +166,7 @@ describe("resource graph", () => {
         assert.equal(hub.deleteBeforeReplace, true);
     });
 
-    it("removes running user servers on destroy after the hub and before the user network", () => {
+    it("orders the user-server cleanup after the hub and before the user network, selecting by label", () => {
         const cleaner = one("pulumi-nodejs:dynamic:Resource", "user-servers");
         assert.deepEqual(cleaner.inputs.labels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
         assert.ok(cleaner.dependencies.includes(one("docker:index/network:Network", "network-users").urn));
@@ -175,15 +183,21 @@ describe("resource graph", () => {
         const hub = container("hub-container");
         assert.ok(isSecret(hub.inputs.envs), "the hub's envs are secret");
         const envs = reveal<string[]>(hub.inputs.envs);
-        assert.ok(envs.includes(`JPY_COOKIE_SECRET=${MOCK_SECRETS.cookie}`));
-        assert.ok(envs.includes(`JUPYTERHUB_CRYPT_KEY=${MOCK_SECRETS.crypt}`));
-        assert.ok(envs.includes(`OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`));
-        assert.ok(envs.includes(`JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${MOCK_SECRETS.password}@pyiron-hub-postgres:5432/jupyterhub`));
-        assert.ok(isSecret(container("database-container").inputs.envs), "Postgres's envs are secret");
+        // Each variable carries its own secret, not another one.
+        assert.deepEqual(envs.slice().sort(), [
+            `JPY_COOKIE_SECRET=${mockHex("hub-cookie-secret")}`,
+            `JUPYTERHUB_CRYPT_KEY=${mockHex("hub-crypt-key")}`,
+            `JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${mockSecret("database-password")}@pyiron-hub-postgres:5432/jupyterhub`,
+            `OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`,
+        ]);
+        const pg = container("database-container");
+        assert.ok(isSecret(pg.inputs.envs), "Postgres's envs are secret");
+        assert.ok(reveal<string[]>(pg.inputs.envs).includes(`POSTGRES_PASSWORD=${mockSecret("database-password")}`));
     });
 
     it("has no secret in any plain input of any resource", () => {
-        const secrets = [...Object.values(MOCK_SECRETS), CLIENT_SECRET];
+        const secrets = [...mockedSecrets.values(), CLIENT_SECRET];
+        assert.equal(mockedSecrets.size, 3, "database password, cookie secret, crypt key");
         for (const r of recorded) {
             for (const [key, value] of Object.entries(r.inputs)) {
                 if (isSecret(value)) {
@@ -211,7 +225,7 @@ describe("resource graph", () => {
             await valueOf(stack.volumeNames.hubData),
             stack.userServerFilter,
         ]);
-        for (const s of [...Object.values(MOCK_SECRETS), CLIENT_SECRET]) {
+        for (const s of [...mockedSecrets.values(), CLIENT_SECRET]) {
             assert.ok(!all.includes(s));
         }
     });
@@ -243,7 +257,7 @@ describe("component options", () => {
         const { HubImage } = await import("../../components/hubImage");
         const img = new HubImage("prebuilt", { namePrefix: "x", prebuilt: "registry.example.org/hub:1.0", buildArgs: {} });
         await valueOf(img.imageId);
-        await new Promise((r) => setTimeout(r, 20));
+        await settled();
         const r = one("docker:index/remoteImage:RemoteImage", "prebuilt-image");
         assert.equal(r.inputs.name, "registry.example.org/hub:1.0");
         assert.equal(r.inputs.build, undefined);
@@ -253,7 +267,7 @@ describe("component options", () => {
         const { HubVolumes } = await import("../../components/volumes");
         const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true });
         await valueOf(v.hubData.name);
-        await new Promise((r) => setTimeout(r, 20));
+        await settled();
         assert.equal(one("docker:index/volume:Volume", "doomed-hub-data").retainOnDelete, false);
         assert.equal(one("docker:index/volume:Volume", "doomed-postgres-data").retainOnDelete, false);
     });
@@ -264,7 +278,7 @@ describe("component options", () => {
         const b = new HubImage("args-b", { namePrefix: "x", buildArgs: { PIP_ARGS: "--no-index" } });
         await valueOf(a.imageId);
         await valueOf(b.imageId);
-        await new Promise((r) => setTimeout(r, 20));
+        await settled();
         const na = one("docker:index/remoteImage:RemoteImage", "args-a-image").inputs.name;
         const nb = one("docker:index/remoteImage:RemoteImage", "args-b-image").inputs;
         assert.notEqual(na, nb.name);

@@ -1,7 +1,7 @@
 // The resource graph of a trial stack, under Pulumi mocks.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { isSecret, installMocks, MOCK_SECRETS, Recorded, reveal, valueOf } from "../mocks";
+import { isSecret, installMocks, mockedSecrets, mockSecret, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
 const recorded: Recorded[] = installMocks({ "pyiron-jupyterhub:mode": "trial", "pyiron-jupyterhub:trial": JSON.stringify({ users: ["alice", "bob"] }) }, []);
 
@@ -9,14 +9,10 @@ let stack: typeof import("../../index");
 before(async () => {
     stack = await import("../../index");
     await valueOf(stack.containers.hub);
-    await new Promise((r) => setTimeout(r, 50));
+    await settled();
 });
 
-const one = (type: string, name: string) => {
-    const found = recorded.filter((r) => r.type === type && r.name === name);
-    assert.equal(found.length, 1, `${type} ${name}: ${recorded.map((r) => r.name).join(", ")}`);
-    return found[0];
-};
+const one = (type: string, name: string) => oneOf(recorded, type, name);
 const container = (name: string) => one("docker:index/container:Container", name);
 
 describe("trial stack", () => {
@@ -32,8 +28,22 @@ describe("trial stack", () => {
         const uploads = container("trial-keycloak-container").inputs.uploads;
         assert.ok(isSecret(uploads), "the realm upload is secret");
         const realm = JSON.parse(reveal<any[]>(uploads)[0].content);
-        assert.equal(realm.clients[0].secret, MOCK_SECRETS.password);
+        assert.equal(realm.clients[0].secret, mockSecret("trial-keycloak-client-secret"));
         assert.deepEqual(realm.users.map((u: any) => u.username), ["admin", "alice", "bob"]);
+        // Each user gets the password generated for them, and no one else's.
+        for (const u of realm.users) {
+            assert.deepEqual(u.credentials.map((c: any) => c.value), [mockSecret(`trial-keycloak-password-${u.username}`)], u.username);
+        }
+    });
+
+    it("hands the hub the generated client secret, and the trial login output the same", async () => {
+        const envs = reveal<string[]>(container("hub-container").inputs.envs);
+        assert.ok(envs.includes(`OAUTH_CLIENT_SECRET=${mockSecret("trial-keycloak-client-secret")}`), envs.join("\n"));
+        assert.equal(await valueOf(stack.trialLogin!.clientSecret as any), mockSecret("trial-keycloak-client-secret"));
+        const passwords = await valueOf(stack.trialLogin!.passwords);
+        for (const [user, pw] of Object.entries(passwords)) {
+            assert.equal(pw, mockSecret(`trial-keycloak-password-${user}`), user);
+        }
     });
 
     it("registers the hub's own callback as the client's redirect URI", () => {
@@ -81,7 +91,10 @@ describe("trial stack", () => {
     it("has no secret in any plain input of any resource", () => {
         for (const r of recorded) {
             for (const [key, value] of Object.entries(r.inputs)) {
-                if (!isSecret(value)) assert.ok(!JSON.stringify(value).includes(MOCK_SECRETS.password), `${r.name}.${key}`);
+                if (isSecret(value)) continue;
+                for (const [name, secret] of mockedSecrets) {
+                    assert.ok(!JSON.stringify(value).includes(secret), `${r.name}.${key} holds ${name} in plain text`);
+                }
             }
         }
     });

@@ -1,6 +1,7 @@
 // Renders jupyterhub_config.py from typed settings. Pure and deterministic: the same
 // settings give the same bytes, and no secret is ever written into the file.
-import type { KeycloakClient } from "../config";
+import type { CommonConfig, KeycloakClient } from "../config";
+import { dockerNames, labelMap, ROLES } from "./names";
 import { env, py, PyExpr, PySet, PyValue } from "./pyLiteral";
 
 /** Paths and names inside the hub container (the hub recipe's contract). */
@@ -31,30 +32,16 @@ export const HUB_HTTP_PORT = 8000;
 export const HUB_API_PORT = 8081;
 /** Home of the pyiron images' jovyan user, where each user's volume is mounted. */
 export const USER_HOME = "/home/jovyan";
-/** Label on everything of one deployment, user containers included. */
-export const DEPLOYMENT_LABEL = "org.pyiron-jupyterhub.deployment";
-/** Label that says what a container is; user servers carry USER_SERVER_ROLE. */
-export const ROLE_LABEL = "org.pyiron-jupyterhub.role";
-export const USER_SERVER_ROLE = "user-server";
 
-export interface HubSettings {
-    /** Container name of the hub: user servers reach the hub API by it. */
-    hubHost: string;
+/** The stack config's keys that jupyterhub_config.py is made of, typed by the schema. */
+export type RenderedKeys = "namePrefix" | "images" | "memLimit" | "cpuLimit" | "idleTimeout" | "admins" | "allowAll" | "allowedUsers" | "allowedGroups";
+
+/** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
+export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
     publicUrl: string;
     /** HTTPS with the mounted key and certificate; off only for a trial stack on localhost. */
     tls: boolean;
-    /** Docker network shared by the hub and user servers. */
-    userNetwork: string;
-    /** Prefix of user container and home volume names. */
-    namePrefix: string;
-    images: ReadonlyArray<{ label: string; image: string }>;
-    memLimit: string;
-    cpuLimit: number;
-    idleTimeout: number;
-    admins: readonly string[];
-    allowAll: boolean;
-    allowedUsers: readonly string[];
-    allowedGroups: readonly string[];
+    /** The endpoints of whichever Keycloak logs users in (production or trial). */
     keycloak: KeycloakClient;
 }
 
@@ -66,12 +53,12 @@ const START_TIMEOUT = 600;
 const HTTP_TIMEOUT = 300;
 
 /** The Keycloak end-session URL that brings the user back to the hub. */
-export function logoutRedirectUrl(s: Pick<HubSettings, "publicUrl" | "keycloak">): string {
+export function logoutRedirectUrl(s: Pick<JupyterhubConfigInputs, "publicUrl" | "keycloak">): string {
     const q = new URLSearchParams({ client_id: s.keycloak.clientId, post_logout_redirect_uri: `${s.publicUrl}/hub/` });
     return `${s.keycloak.logoutUrl}?${q.toString()}`;
 }
 
-function hubSection(s: HubSettings): Section {
+function hubSection(s: JupyterhubConfigInputs): Section {
     const tls: Section = s.tls
         ? [["ssl_cert", HUB_PATHS.tlsCert], ["ssl_key", HUB_PATHS.tlsKey]]
         : [];
@@ -82,7 +69,8 @@ function hubSection(s: HubSettings): Section {
         ["cleanup_servers", false],
         ["cookie_secret", new PyExpr(`bytes.fromhex(${env(HUB_ENV.cookieSecret).code})`)],
         ["db_url", env(HUB_ENV.dbUrl)],
-        ["hub_connect_ip", s.hubHost],
+        // User servers reach the hub API by the hub's container name.
+        ["hub_connect_ip", dockerNames(s.namePrefix).hubContainer],
         ["hub_ip", "0.0.0.0"],
         ["hub_port", HUB_API_PORT],
         ["load_roles", [
@@ -104,7 +92,8 @@ function hubSection(s: HubSettings): Section {
     ];
 }
 
-function spawnerSection(s: HubSettings): Section {
+function spawnerSection(s: JupyterhubConfigInputs): Section {
+    const names = dockerNames(s.namePrefix);
     const allowed: { [label: string]: string } = {};
     for (const { label, image } of s.images) {
         allowed[label] = image;
@@ -114,23 +103,23 @@ function spawnerSection(s: HubSettings): Section {
         ["allowed_images", allowed],
         ["cpu_limit", s.cpuLimit],
         // Labels let `pulumi destroy` find the user servers it must stop.
-        ["extra_create_kwargs", { labels: { [DEPLOYMENT_LABEL]: s.namePrefix, [ROLE_LABEL]: USER_SERVER_ROLE } }],
+        ["extra_create_kwargs", { labels: labelMap(s.namePrefix, ROLES.userServer) }],
         ["http_timeout", HTTP_TIMEOUT],
         ["image", s.images[0].image],
         ["mem_limit", s.memLimit],
-        ["network_name", s.userNetwork],
+        ["network_name", names.usersNetwork],
         ["notebook_dir", USER_HOME],
-        ["prefix", `${s.namePrefix}-user`],
+        ["prefix", names.userContainerPrefix],
         ["pull_policy", "ifnotpresent"],
         // The container goes, the home volume stays: the next spawn gets a fresh image.
         ["remove", true],
         ["start_timeout", START_TIMEOUT],
         ["use_internal_ip", true],
-        ["volumes", { [`${s.namePrefix}-home-{username}`]: USER_HOME }],
+        ["volumes", { [names.homeVolume("{username}")]: USER_HOME }],
     ];
 }
 
-function authenticatorSection(s: HubSettings): Section {
+function authenticatorSection(s: JupyterhubConfigInputs): Section {
     return [
         ["admin_users", new PySet(s.admins)],
         // Keycloak is the only way in: skip the hub's own "Sign in with" page.
@@ -139,7 +128,7 @@ function authenticatorSection(s: HubSettings): Section {
     ];
 }
 
-function oauthSection(s: HubSettings): Section {
+function oauthSection(s: JupyterhubConfigInputs): Section {
     const lines: Section = [
         ["authorize_url", s.keycloak.authorizeUrl],
         ["client_id", s.keycloak.clientId],
@@ -176,7 +165,7 @@ function emit(cls: string, comment: string, section: Section): string[] {
 }
 
 /** The full jupyterhub_config.py. */
-export function renderHubConfig(s: HubSettings): string {
+export function renderJupyterhubConfig(s: JupyterhubConfigInputs): string {
     if (s.images.length === 0) {
         throw new Error("at least one image is needed");
     }

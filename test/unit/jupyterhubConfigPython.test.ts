@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { POSTGRES } from "../../components/database";
-import { HubSettings, renderHubConfig } from "../../components/hubConfig";
+import { JupyterhubConfigInputs, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
 import { goldenSettings } from "../fixtures";
 
 const VENV = process.env.PYIRON_HUB_VENV ?? path.join(os.homedir(), ".cache", "pyiron-jupyterhub", "venv");
@@ -23,7 +23,7 @@ function check(content: string): { ok: boolean; output: string } {
     return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
-const variants: Array<[string, Partial<HubSettings>]> = [
+const variants: Array<[string, Partial<JupyterhubConfigInputs>]> = [
     ["users and groups allowed (the golden config)", {}],
     ["everyone in the realm allowed", { allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["only listed users allowed", { allowedGroups: [] }],
@@ -34,7 +34,7 @@ const variants: Array<[string, Partial<HubSettings>]> = [
 describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticator 17", () => {
     for (const [what, change] of variants) {
         it(`defines every key it sets: ${what}`, () => {
-            const r = check(renderHubConfig({ ...goldenSettings(), ...change }));
+            const r = check(renderJupyterhubConfig({ ...goldenSettings(), ...change }));
             assert.ok(r.ok, r.output);
         });
     }
@@ -47,20 +47,20 @@ describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticato
     });
 
     it("the check fails on a key the classes do not define (so it can catch a typo)", () => {
-        const r = check(renderHubConfig(goldenSettings()) + "c.DockerSpawner.mem_limitt = \"2G\"\n");
+        const r = check(renderJupyterhubConfig(goldenSettings()) + "c.DockerSpawner.mem_limitt = \"2G\"\n");
         assert.ok(!r.ok);
         assert.match(r.output, /c\.DockerSpawner\.mem_limitt: DockerSpawner has no such configurable trait/);
     });
 
     it("the check fails on keys that current versions dropped or deprecated", () => {
-        const r = check(renderHubConfig(goldenSettings()) + "c.DockerSpawner.image_whitelist = {}\nc.GenericOAuthenticator.tls_verify = True\n");
+        const r = check(renderJupyterhubConfig(goldenSettings()) + "c.DockerSpawner.image_whitelist = {}\nc.GenericOAuthenticator.tls_verify = True\n");
         assert.ok(!r.ok);
         assert.match(r.output, /image_whitelist: deprecated/);
         assert.match(r.output, /tls_verify: deprecated/);
     });
 
     it("the check fails on a value the trait rejects", () => {
-        const r = check(renderHubConfig(goldenSettings()).replace('mem_limit = "2G"', 'mem_limit = "2GB"'));
+        const r = check(renderJupyterhubConfig(goldenSettings()).replace('mem_limit = "2G"', 'mem_limit = "2GB"'));
         assert.ok(!r.ok, r.output);
         assert.match(r.output, /mem_limit/);
     });

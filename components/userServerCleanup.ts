@@ -1,27 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEPLOYMENT_LABEL, ROLE_LABEL, USER_SERVER_ROLE } from "./hubConfig";
+import { labelFilters, ROLES } from "./names";
 
 // User servers are DockerSpawner's containers, not Pulumi's. While one runs, Docker
 // refuses to remove the user network, so `pulumi destroy` would stop half way. This
 // resource stands between the network and the hub: the hub is deleted first, then this
 // removes the user servers still running (their home volumes stay), then the network.
 
-interface UserServersInputs {
+/** @internal exported for tests */
+export interface UserServerCleanupInputs {
     namePrefix: string;
     /** Docker label filters (`key=value`) that select this deployment's user servers. */
     labels: string[];
 }
 
-// Serialized into the dynamic provider process: it uses only its inputs and Node's own modules.
-const provider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: UserServersInputs) {
+/**
+ * Serialized into the dynamic provider process: it uses only its inputs and Node's own modules.
+ * @internal exported for tests
+ */
+export const cleanupProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: UserServerCleanupInputs) {
         return { id: `${inputs.namePrefix}-user-servers`, outs: inputs };
     },
-    async diff(_id: string, olds: UserServersInputs, news: UserServersInputs) {
+    async diff(_id: string, olds: UserServerCleanupInputs, news: UserServerCleanupInputs) {
         const changed = JSON.stringify(olds) !== JSON.stringify(news);
         return { changes: changed, replaces: changed ? ["labels"] : [] };
     },
-    async delete(_id: string, props: UserServersInputs) {
+    async delete(_id: string, props: UserServerCleanupInputs) {
         const http = require("http");
         const dockerHost: string = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
         const manual = `docker rm -f $(docker ps -aq ${props.labels.map((l) => `--filter label=${l}`).join(" ")})`;
@@ -54,14 +58,17 @@ const provider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export interface UserServersArgs {
+export interface UserServerCleanupArgs {
     namePrefix: string;
 }
 
-/** Removes the deployment's running user servers when the stack is destroyed. */
-export class UserServers extends pulumi.dynamic.Resource {
-    constructor(name: string, args: UserServersArgs, opts?: pulumi.CustomResourceOptions) {
-        const labels = [`${DEPLOYMENT_LABEL}=${args.namePrefix}`, `${ROLE_LABEL}=${USER_SERVER_ROLE}`];
-        super(provider, name, { namePrefix: args.namePrefix, labels }, opts);
+/**
+ * Not a user server: a destroy-time cleaner. Creating it does nothing; deleting it
+ * removes the deployment's running user servers (never their home volumes).
+ */
+export class UserServerCleanup extends pulumi.dynamic.Resource {
+    constructor(name: string, args: UserServerCleanupArgs, opts?: pulumi.CustomResourceOptions) {
+        const labels = labelFilters(args.namePrefix, ROLES.userServer);
+        super(cleanupProvider, name, { namePrefix: args.namePrefix, labels }, opts);
     }
 }

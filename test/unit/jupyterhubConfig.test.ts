@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { logoutRedirectUrl, renderHubConfig } from "../../components/hubConfig";
+import { logoutRedirectUrl, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
 import { env, py, PyExpr, PySet } from "../../components/pyLiteral";
 import { goldenSettings } from "../fixtures";
 
@@ -44,7 +44,7 @@ describe("Python literal emitter", () => {
 
 describe("jupyterhub_config.py renderer", () => {
     it("matches the golden file (UPDATE_GOLDEN=1 rewrites it)", () => {
-        const rendered = renderHubConfig(goldenSettings());
+        const rendered = renderJupyterhubConfig(goldenSettings());
         if (process.env.UPDATE_GOLDEN === "1") {
             fs.writeFileSync(GOLDEN, rendered);
         }
@@ -54,11 +54,11 @@ describe("jupyterhub_config.py renderer", () => {
     it("is deterministic: the same settings give the same bytes, whatever the order of sets", () => {
         const a = goldenSettings();
         const b = { ...goldenSettings(), admins: [...a.admins].reverse() };
-        assert.equal(renderHubConfig(a), renderHubConfig(b));
+        assert.equal(renderJupyterhubConfig(a), renderJupyterhubConfig(b));
     });
 
     it("reads every secret from the environment and writes none into the file", () => {
-        const out = renderHubConfig(goldenSettings());
+        const out = renderJupyterhubConfig(goldenSettings());
         assert.match(out, /^c\.JupyterHub\.db_url = os\.environ\["JUPYTERHUB_DB_URL"\]$/m);
         assert.match(out, /^c\.JupyterHub\.cookie_secret = bytes\.fromhex\(os\.environ\["JPY_COOKIE_SECRET"\]\)$/m);
         assert.match(out, /^c\.GenericOAuthenticator\.client_secret = os\.environ\["OAUTH_CLIENT_SECRET"\]$/m);
@@ -66,49 +66,49 @@ describe("jupyterhub_config.py renderer", () => {
 
     it("offers the images in the configured order, the first one as default", () => {
         const s = { ...goldenSettings(), images: [{ label: "zeta", image: "z/z:1" }, { label: "alpha", image: "a/a:1" }] };
-        const out = renderHubConfig(s);
+        const out = renderJupyterhubConfig(s);
         assert.match(out, /^c\.DockerSpawner\.allowed_images = \{"zeta": "z\/z:1", "alpha": "a\/a:1"\}$/m);
         assert.match(out, /^c\.DockerSpawner\.image = "z\/z:1"$/m);
     });
 
     it("writes allow_all only when everyone may log in, and no lists then", () => {
-        const out = renderHubConfig({ ...goldenSettings(), allowAll: true, allowedUsers: [], allowedGroups: [] });
+        const out = renderJupyterhubConfig({ ...goldenSettings(), allowAll: true, allowedUsers: [], allowedGroups: [] });
         assert.match(out, /^c\.GenericOAuthenticator\.allow_all = True$/m);
         assert.doesNotMatch(out, /allowed_users|allowed_groups|manage_groups/);
     });
 
     it("turns on group management only when groups grant access", () => {
-        const users = renderHubConfig({ ...goldenSettings(), allowedGroups: [] });
+        const users = renderJupyterhubConfig({ ...goldenSettings(), allowedGroups: [] });
         assert.doesNotMatch(users, /manage_groups|auth_state_groups_key/);
-        const groups = renderHubConfig({ ...goldenSettings(), allowedUsers: [] });
+        const groups = renderJupyterhubConfig({ ...goldenSettings(), allowedUsers: [] });
         assert.match(groups, /^c\.GenericOAuthenticator\.allowed_groups = \{"pyiron-users"\}$/m);
         assert.match(groups, /^c\.GenericOAuthenticator\.manage_groups = True$/m);
         assert.doesNotMatch(groups, /allowed_users/);
     });
 
     it("keeps the proxy's pid file off the data volume, so a new hub container can start its proxy", () => {
-        assert.match(renderHubConfig(goldenSettings()), /^c\.ConfigurableHTTPProxy\.pid_file = "\/run\/jupyterhub\/proxy\.pid"$/m);
+        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.ConfigurableHTTPProxy\.pid_file = "\/run\/jupyterhub\/proxy\.pid"$/m);
     });
 
     it("serves plain HTTP without certificate paths only when TLS is off (trial mode)", () => {
-        const out = renderHubConfig({ ...goldenSettings(), tls: false, publicUrl: "http://localhost:8000" });
+        const out = renderJupyterhubConfig({ ...goldenSettings(), tls: false, publicUrl: "http://localhost:8000" });
         assert.match(out, /^c\.JupyterHub\.bind_url = "http:\/\/0\.0\.0\.0:8000"$/m);
         assert.doesNotMatch(out, /ssl_cert|ssl_key/);
-        assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.bind_url = "https:\/\/0\.0\.0\.0:8443"$/m);
+        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.JupyterHub\.bind_url = "https:\/\/0\.0\.0\.0:8443"$/m);
     });
 
     it("keeps user servers running across a hub restart", () => {
-        assert.match(renderHubConfig(goldenSettings()), /^c\.JupyterHub\.cleanup_servers = False$/m);
+        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.JupyterHub\.cleanup_servers = False$/m);
     });
 
     it("gives user servers the hub's container name to call back to", () => {
-        const out = renderHubConfig({ ...goldenSettings(), hubHost: "lab-hub" });
+        const out = renderJupyterhubConfig({ ...goldenSettings(), namePrefix: "lab" });
         assert.match(out, /^c\.JupyterHub\.hub_connect_ip = "lab-hub"$/m);
         assert.match(out, /^c\.JupyterHub\.hub_ip = "0\.0\.0\.0"$/m);
     });
 
     it("mounts each user's own volume at /home/jovyan", () => {
-        const out = renderHubConfig({ ...goldenSettings(), namePrefix: "lab" });
+        const out = renderJupyterhubConfig({ ...goldenSettings(), namePrefix: "lab" });
         assert.match(out, /^c\.DockerSpawner\.volumes = \{"lab-home-\{username\}": "\/home\/jovyan"\}$/m);
     });
 
@@ -120,11 +120,11 @@ describe("jupyterhub_config.py renderer", () => {
     });
 
     it("escapes hostile values instead of running them", () => {
-        const out = renderHubConfig({ ...goldenSettings(), admins: ['x"}; import os; os.system("id"); {"'] });
+        const out = renderJupyterhubConfig({ ...goldenSettings(), admins: ['x"}; import os; os.system("id"); {"'] });
         assert.match(out, /^c\.Authenticator\.admin_users = \{"x\\"\}; import os; os\.system\(\\"id\\"\); \{\\""\}$/m);
     });
 
     it("refuses to render without an image", () => {
-        assert.throws(() => renderHubConfig({ ...goldenSettings(), images: [] }), /at least one image/);
+        assert.throws(() => renderJupyterhubConfig({ ...goldenSettings(), images: [] }), /at least one image/);
     });
 });

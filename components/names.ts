@@ -1,0 +1,66 @@
+// Every Docker name and label of a deployment, derived from its namePrefix in this one
+// place: components, the rendered hub config and the stack outputs all take them here.
+
+/** Label on everything of one deployment, user containers included. */
+export const DEPLOYMENT_LABEL = "org.pyiron-jupyterhub.deployment";
+/** Label that says what a container, network or volume is. */
+export const ROLE_LABEL = "org.pyiron-jupyterhub.role";
+/** Label with a fingerprint of the TLS files: a renewed certificate changes it. */
+export const TLS_FINGERPRINT_LABEL = "org.pyiron-jupyterhub.tls-sha256";
+
+/** Label of a built hub image: the digest of the recipe it was built from. */
+export const RECIPE_LABEL = "org.pyiron-jupyterhub.recipe";
+
+/** The role label's values. */
+export const ROLES = {
+    usersNetwork: "users-network",
+    databaseNetwork: "database-network",
+    keycloakNetwork: "keycloak-network",
+    hubData: "hub-data",
+    postgresData: "postgres-data",
+    hub: "hub",
+    postgres: "postgres",
+    keycloak: "keycloak",
+    userServer: "user-server",
+} as const;
+
+/** The Docker names of one deployment. */
+export function dockerNames(namePrefix: string) {
+    return {
+        usersNetwork: `${namePrefix}-users`,
+        databaseNetwork: `${namePrefix}-database`,
+        keycloakNetwork: `${namePrefix}-keycloak`,
+        hubContainer: `${namePrefix}-hub`,
+        postgresContainer: `${namePrefix}-postgres`,
+        keycloakContainer: `${namePrefix}-keycloak`,
+        hubDataVolume: `${namePrefix}-${ROLES.hubData}`,
+        postgresDataVolume: `${namePrefix}-${ROLES.postgresData}`,
+        /** The hub image built from the recipe, tagged by its digest. */
+        hubImageRepository: `${namePrefix}-hub`,
+        /** DockerSpawner's container name prefix: `<prefix>-<username>`. */
+        userContainerPrefix: `${namePrefix}-user`,
+        /** A user's home volume, as DockerSpawner templates it. */
+        homeVolume: (username: string) => `${namePrefix}-home-${username}`,
+    };
+}
+export type DockerNames = ReturnType<typeof dockerNames>;
+
+/** The labels of one deployment's resource with a given role. */
+export function deploymentLabels(namePrefix: string, role: string): Array<{ label: string; value: string }> {
+    return [
+        { label: DEPLOYMENT_LABEL, value: namePrefix },
+        { label: ROLE_LABEL, value: role },
+    ];
+}
+
+/** The same labels as a map (for containers DockerSpawner creates). */
+export function labelMap(namePrefix: string, role: string): Record<string, string> {
+    return Object.fromEntries(deploymentLabels(namePrefix, role).map(({ label, value }) => [label, value]));
+}
+
+/** The same labels as `key=value` filters (`docker ps --filter label=...`). */
+export function labelFilters(namePrefix: string, role?: string): string[] {
+    return deploymentLabels(namePrefix, role ?? "")
+        .filter(({ value }) => value !== "")
+        .map(({ label, value }) => `${label}=${value}`);
+}

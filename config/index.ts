@@ -1,0 +1,9 @@
+// The stack config: schema (with docs), types, reference, messages, parser and loader,
+// one module each. Everything else imports from here.
+export { configReference, ReferenceRow } from "./reference";
+export { KeycloakClient, OIDC_ENDPOINTS, OIDC_PATH, realmEndpoints, realmOf } from "./keycloak";
+export { loadConfig, projectKeys } from "./load";
+export { ConfigError, setCommand } from "./messages";
+export { parseConfig } from "./parse";
+export { CLIENT_SECRET_KEY, configSchema, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
+export { CommonConfig, FieldDoc, ParsedConfig, ProductionConfig, StackConfig, TrialConfig } from "./types";

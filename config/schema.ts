@@ -1,0 +1,396 @@
+// The stack config's schema: every key with its type, default and documentation.
+// It is the single source of truth: the README's reference, the Pulumi.yaml key list
+// and every error message are derived from it (config/reference.ts, config/messages.ts).
+import { z } from "zod";
+import { EndpointName, OIDC_ENDPOINTS, OIDC_PATH } from "./keycloak";
+import { FieldDoc } from "./types";
+
+
+
+export const PROJECT = "pyiron-jupyterhub";
+
+/** The config key that holds the Keycloak client secret; it must be a Pulumi secret. */
+export const CLIENT_SECRET_KEY = "keycloakClientSecret";
+
+const docs = new Map<z.ZodType, FieldDoc>();
+function field<T extends z.ZodType>(schema: T, doc: FieldDoc): T {
+    docs.set(schema, doc);
+    return schema;
+}
+
+/** The documentation of a field of the schema. */
+export function docOf(schema: z.ZodType): FieldDoc | undefined {
+    return docs.get(schema);
+}
+
+// Date tags, because `latest` moves under a running hub. Each is the newest tag of a
+// current image in pyiron/docker-stacks' published list (release.csv on its gh-pages
+// branch, commit a325600, 2025-12-01); test/fixtures/pyiron-published-tags.txt holds
+// that list and a test checks every default against it. `npm run image-tags` shows
+// newer ones. Retired images (RETIRED_IMAGES) are never defaults.
+export const DEFAULT_IMAGES = [
+    { label: "pyiron_base", image: "pyiron/base:2025-11-24" },
+    { label: "pyiron_atomistics", image: "pyiron/pyiron:2025-11-24" },
+    { label: "pyiron_md", image: "pyiron/md:2025-11-24" },
+] as const;
+
+/** pyiron images no longer built upstream, with their last published tag. */
+export const RETIRED_IMAGES: Readonly<Record<string, string>> = {
+    "pyiron/continuum": "2025-03-04",
+    "pyiron/experimental": "2025-10-13",
+};
+
+const IMAGE_REF =
+    /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+const imageRef = z
+    .string()
+    .trim()
+    .regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" })
+    .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
+        error: "has no tag: name one (e.g. `:2025-11-24`), so that an update never changes the image by surprise",
+    });
+
+// DockerSpawner's ByteSpecification: a number with one of these suffixes (1024-based).
+const MEM_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const MEM_LIMIT = /^([0-9]+(?:\.[0-9]+)?)([KMGT])$/i;
+
+/** The memory limit in bytes, as Docker enforces it. */
+export function memoryBytes(limit: string): number {
+    const m = MEM_LIMIT.exec(limit);
+    if (!m) {
+        throw new Error(`not a memory size: ${limit}`);
+    }
+    return Math.floor(parseFloat(m[1]) * MEM_UNITS[m[2].toUpperCase()]);
+}
+
+const username = z
+    .string()
+    .trim()
+    .min(1, { error: "is empty" })
+    .regex(/^[^\s/]+$/, { error: "is not a Keycloak username (no spaces or slashes)" });
+
+// Keycloak reports group paths with a leading "/" when "full group path" is on; the
+// hub strips it from the claim, so names are kept without it here too.
+const groupName = z
+    .string()
+    .trim()
+    .transform((g) => g.replace(/^\/+/, ""))
+    .pipe(z.string().min(1, { error: "is empty" }));
+
+function url(what: string) {
+    return z
+        .string()
+        .trim()
+        .refine((s) => URL.canParse(s), { error: `is not a URL (${what})` })
+        .transform((s) => s.replace(/\/+$/, ""));
+}
+
+function uniqueList<T extends z.ZodType>(item: T, what: string) {
+    return z.array(item).refine((xs) => new Set(xs as unknown[]).size === xs.length, {
+        error: `lists the same ${what} twice`,
+    });
+}
+
+// A number typed on the command line arrives as a string: accept both, nothing else.
+function numeric<T extends z.ZodNumber>(n: T) {
+    return z.preprocess(
+        (v) => (typeof v === "string" && /^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(v) ? Number(v) : v),
+        n,
+    );
+}
+function port(fallback: number) {
+    const error = "is not a port number (1-65535)";
+    return numeric(z.number({ error }).int({ error }).min(1, { error }).max(65535, { error })).default(fallback);
+}
+function boolean() {
+    return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+}
+
+const tlsSchema = z.strictObject({
+    keyPath: field(
+        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        {
+            description: "Private key of the hub's TLS certificate, on the host. Mounted read-only; a changed file restarts the hub on the next `pulumi up`.",
+            type: "path",
+            example: "/etc/ssl/private/hub.key",
+            path: true,
+        },
+    ),
+    certPath: field(
+        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        {
+            description: "TLS certificate (full chain) of the hub, on the host. Mounted read-only; a renewed certificate reaches the hub on the next `pulumi up`.",
+            type: "path",
+            example: "/etc/ssl/certs/hub.crt",
+            path: true,
+        },
+    ),
+});
+
+// An endpoint that overrides the one derived from the realm URL (config/keycloak.ts).
+function endpointField(name: EndpointName, what: string, more = "") {
+    return field(url(what).optional(), {
+        description: `Overrides \`<realmUrl>${OIDC_PATH}${OIDC_ENDPOINTS[name]}\`${more}.`,
+        type: "URL",
+        example: `https://keycloak.example.org/realms/pyiron${OIDC_PATH}${OIDC_ENDPOINTS[name]}`,
+        path: true,
+    });
+}
+
+const keycloakSchema = z.strictObject({
+    realmUrl: field(url("the realm, e.g. https://keycloak.example.org/realms/pyiron"), {
+        description: "URL of the Keycloak realm. The authorize, token, userinfo and logout endpoints follow from it (Keycloak 17+ has no `/auth` prefix).",
+        type: "URL",
+        example: "https://keycloak.example.org/realms/pyiron",
+        path: true,
+    }),
+    clientId: field(z.string().trim().min(1, { error: "is empty" }), {
+        description: "Client id of the hub's confidential OpenID Connect client in that realm.",
+        type: "string",
+        example: "jupyterhub",
+        path: true,
+    }),
+    authorizeUrl: endpointField("authorizeUrl", "the authorization endpoint"),
+    tokenUrl: endpointField("tokenUrl", "the token endpoint"),
+    userdataUrl: endpointField("userdataUrl", "the userinfo endpoint"),
+    logoutUrl: endpointField("logoutUrl", "the end-session endpoint", "; logging out of the hub also ends the Keycloak session there"),
+    callbackUrl: field(url("the hub's OAuth callback").optional(), {
+        description: "Overrides `<publicUrl>/hub/oauth_callback`; must be a valid redirect URI of the client.",
+        type: "URL",
+        example: "https://hub.example.org/hub/oauth_callback",
+        path: true,
+    }),
+    allowInsecureHttp: field(boolean().default(false), {
+        description: "Accept `http://` Keycloak URLs. Only for a Keycloak on a private test network: tokens then cross the network in clear text.",
+        type: "boolean",
+        example: "true",
+        path: true,
+    }),
+});
+
+export const MODES = ["production", "trial"] as const;
+
+// Keys only a production stack has: its own URL, certificate and Keycloak.
+export const productionShape = {
+    publicUrl: field(url("https://hub.example.org"), {
+        description: "The hub's public HTTPS URL, as users type it. The OAuth callback and the logout redirect follow from it.",
+        type: "URL",
+        example: "https://hub.example.org",
+    }),
+    // A missing object reports each of its missing keys, with its fix.
+    tls: field(z.preprocess((v) => v ?? {}, tlsSchema), {
+        description: "TLS key and certificate on the Docker host (`tls.keyPath`, `tls.certPath`).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    keycloak: field(z.preprocess((v) => v ?? {}, keycloakSchema), {
+        description: "The Keycloak realm and client that log users in (`keycloak.*`, below).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    [CLIENT_SECRET_KEY]: field(z.string().min(1, { error: "is empty" }), {
+        description: "Secret of the Keycloak client. Set it with `--secret`; it reaches the hub only through its environment.",
+        type: "secret",
+        example: "<client secret>",
+    }),
+    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }), {
+        description: "Keycloak usernames that administer the hub. Admins may always log in.",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+        defaultText: 'production: **required**; trial: `["admin"]`',
+    }),
+};
+export const trialSchema = z.strictObject({
+    port: field(port(8000), {
+        description: "Trial mode: the port of the hub on 127.0.0.1 (plain HTTP, this machine only).",
+        type: "port",
+        example: "8000",
+        path: true,
+    }),
+    keycloakPort: field(port(8180), {
+        description: "Trial mode: the port of the bundled Keycloak on 127.0.0.1.",
+        type: "port",
+        example: "8180",
+        path: true,
+    }),
+    keycloakImage: field(imageRef.default("quay.io/keycloak/keycloak:26.4.5"), {
+        description: "Trial mode: the Keycloak image of the bundled identity provider.",
+        type: "image",
+        example: "quay.io/keycloak/keycloak:26.4.5",
+        path: true,
+    }),
+    users: field(uniqueList(username, "user").default(["alice"]), {
+        description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trialLogin`).",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+    }),
+});
+
+// Keys both modes share.
+const commonShape = {
+    allowAll: field(boolean().default(false), {
+        description: "Let every user of the realm log in. JupyterHub 5 lets nobody in by default, so choose this or `allowedUsers` / `allowedGroups`.",
+        type: "boolean",
+        example: "true",
+        defaultText: "`false`; trial: `true` unless a list is set",
+    }),
+    allowedUsers: field(uniqueList(username, "user").default([]), {
+        description: "Keycloak usernames that may log in.",
+        type: "list of usernames",
+        example: "bob",
+        path: true,
+    }),
+    allowedGroups: field(uniqueList(groupName, "group").default([]), {
+        description: "Keycloak groups whose members may log in (with or without a leading `/`). The client must map group membership into a `groups` claim.",
+        type: "list of group names",
+        example: "pyiron-users",
+        path: true,
+    }),
+    images: field(
+        z
+            .array(z.strictObject({ label: z.string().trim().min(1, { error: "is empty" }), image: imageRef }))
+            .min(1, { error: "is empty: users need at least one image to choose" })
+            .refine((xs) => new Set(xs.map((x) => x.label)).size === xs.length, {
+                error: "uses the same label twice",
+            })
+            .default(DEFAULT_IMAGES.map((i) => ({ ...i }))),
+        {
+            description: "The images users choose from, in the order the spawn form shows them; the first is the default. Extend with `--path 'images[3].label'` and `'images[3].image'`.",
+            type: "list of {label, image}",
+            example: "pyiron/base:2025-11-24",
+            path: true,
+        },
+    ),
+    memLimit: field(
+        z
+            .string()
+            .trim()
+            .regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
+            .transform((s) => s.toUpperCase())
+            .refine((s) => memoryBytes(s) >= 64 * 1024 ** 2, { error: "is below 64M, too little for a Jupyter server" })
+            .default("2G"),
+        {
+            description: "Memory limit of each user server (1024-based units K, M, G, T).",
+            type: "size",
+            example: "2G",
+        },
+    ),
+    cpuLimit: field(
+        numeric(
+            z
+                .number({ error: "is not a number of CPUs, e.g. 1 or 0.5" })
+                .positive({ error: "must be greater than 0" })
+                .max(1024, { error: "is more CPUs than any host has" }),
+        ).default(1),
+        {
+            description: "CPU limit of each user server, in CPUs (fractions allowed).",
+            type: "number",
+            example: "1.5",
+        },
+    ),
+    idleTimeout: field(
+        numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {
+            error: "is under 300 seconds: servers would be culled while users read",
+        })).default(3600),
+        {
+            description: "Seconds of inactivity after which the idle culler stops a user server. Home volumes are kept.",
+            type: "seconds",
+            example: "3600",
+        },
+    ),
+    httpsPort: field(
+        port(443),
+        {
+            description: "Host port on which the hub serves HTTPS.",
+            type: "port",
+            example: "443",
+        },
+    ),
+    bindAddress: field(
+        z.ipv4({ error: "is not an IPv4 address, e.g. 0.0.0.0 (all) or 127.0.0.1 (this host only)" }).default("0.0.0.0"),
+        {
+            description: "Host address the hub's port is published on. A trial stack accepts only loopback.",
+            type: "IPv4",
+            example: "0.0.0.0",
+            defaultText: '`"0.0.0.0"`; trial: `"127.0.0.1"`',
+        },
+    ),
+    hubExtraNetworks: field(uniqueList(z.string().trim().regex(/^[\w][\w.-]*$/, { error: "is not a Docker network name" }), "network").default([]), {
+        description: "Existing Docker networks the hub joins as well, e.g. to reach a Keycloak container on this host. User servers do not join them.",
+        type: "list of network names",
+        example: "keycloak",
+        path: true,
+    }),
+    namePrefix: field(
+        z
+            .string()
+            .regex(/^[a-z][a-z0-9-]{0,29}$/, { error: "must be lowercase letters, digits and dashes (at most 30), starting with a letter" })
+            .default("pyiron-hub"),
+        {
+            description: "Prefix of every Docker container, network and volume name. Changing it on a deployed stack creates new, empty volumes.",
+            type: "string",
+            example: "pyiron-hub",
+        },
+    ),
+    hubImage: field(imageRef.optional(), {
+        description: "A prebuilt hub image to run. Unset: the recipe in `hub-image/` is built on the Docker host.",
+        type: "image",
+        example: "registry.example.org/pyiron-hub:1.0",
+    }),
+    hubBuildArgs: field(
+        z
+            .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not a build arg name" }), z.string())
+            .default({}),
+        {
+            description: "Build args of the hub recipe: `JUPYTERHUB_IMAGE` (the base image, e.g. a local mirror) and `PIP_ARGS` (e.g. `--no-index` to install only from `hub-image/wheels/`). Ignored with `hubImage`.",
+            type: "map of strings",
+            example: "--no-index",
+            path: true,
+        },
+    ),
+    postgresImage: field(imageRef.default("postgres:17"), {
+        description: "The Postgres image of the hub database. Only change the major version together with a dump and restore.",
+        type: "image",
+        example: "postgres:17",
+    }),
+    deleteDataOnDestroy: field(boolean().default(false), {
+        description: "Let `pulumi destroy` delete the hub database and hub data volumes. Off: destroy keeps them and the next `pulumi up` reuses them.",
+        type: "boolean",
+        example: "false",
+    }),
+};
+
+const modeField = field(z.enum(MODES, { error: 'must be "production" or "trial"' }).default("production"), {
+    description: "`production`: your Keycloak, your certificate, HTTPS. `trial`: a bundled Keycloak with generated users and plain HTTP on 127.0.0.1 only, to try the hub on one machine. Nothing else differs.",
+    type: "string",
+    example: "trial",
+});
+
+/** The schema of a production stack (the default mode). */
+export const configSchema = z.strictObject({ mode: modeField, ...productionShape, ...commonShape });
+
+/** The schema of a trial stack. */
+export const trialConfigSchema = z.strictObject({
+    mode: modeField,
+    trial: field(z.preprocess((v) => v ?? {}, trialSchema), {
+        description: "Settings of trial mode (`trial.*`, below).",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    ...commonShape,
+    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }).default(["admin"]), {
+        description: "Keycloak usernames that administer the hub. Admins may always log in.",
+        type: "list of usernames",
+        example: "alice",
+        path: true,
+    }),
+});
+
+/** Every key of both modes, in the order the docs list them. */
+export const referenceShape = { mode: modeField, ...productionShape, trial: trialConfigSchema.shape.trial, ...commonShape };

@@ -1,0 +1,145 @@
+// Every config key reaches the deployment: changing it changes some resource input,
+// resource option or rendered file. A key added to the schema without a row here, or
+// one whose value goes nowhere, fails this test.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { configReference } from "../../config";
+import { installMocks, Recorded, reveal, runProgram } from "../mocks";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-wiring-"));
+const file = (name: string, content: string) => {
+    fs.writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+};
+const tls = { keyPath: file("hub.key", "key one\n"), certPath: file("hub.crt", "cert one\n") };
+const otherKey = file("other.key", "key two\n");
+const otherCert = file("other.crt", "cert two\n");
+
+const PRODUCTION: Record<string, unknown> = {
+    publicUrl: "https://hub.example.org",
+    tls,
+    keycloak: { realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub" },
+    keycloakClientSecret: "wiring-client-secret",
+    admins: ["alice"],
+    allowedUsers: ["bob"],
+};
+const TRIAL: Record<string, unknown> = { mode: "trial" };
+
+type Variant = { base: Record<string, unknown>; change: Record<string, unknown> };
+const production = (change: Record<string, unknown>): Variant => ({ base: PRODUCTION, change });
+const trial = (change: Record<string, unknown>): Variant => ({ base: TRIAL, change });
+const keycloak = (change: Record<string, unknown>) => production({ keycloak: { ...(PRODUCTION.keycloak as object), ...change } });
+
+/** For each key, a valid change of that key (and only what it needs besides). */
+const VARIANTS: Record<string, Variant> = {
+    mode: production({ mode: "trial", publicUrl: undefined, tls: undefined, keycloak: undefined, keycloakClientSecret: undefined, admins: undefined }),
+    publicUrl: production({ publicUrl: "https://lab.example.org" }),
+    "tls.keyPath": production({ tls: { ...tls, keyPath: otherKey } }),
+    "tls.certPath": production({ tls: { ...tls, certPath: otherCert } }),
+    "keycloak.realmUrl": keycloak({ realmUrl: "https://sso.example.org/realms/lab" }),
+    "keycloak.clientId": keycloak({ clientId: "lab-hub" }),
+    "keycloak.authorizeUrl": keycloak({ authorizeUrl: "https://sso.example.org/authorize" }),
+    "keycloak.tokenUrl": keycloak({ tokenUrl: "https://sso.example.org/token" }),
+    "keycloak.userdataUrl": keycloak({ userdataUrl: "https://sso.example.org/userinfo" }),
+    "keycloak.logoutUrl": keycloak({ logoutUrl: "https://sso.example.org/logout" }),
+    "keycloak.callbackUrl": keycloak({ callbackUrl: "https://hub.example.org/hub/other_callback" }),
+    keycloakClientSecret: production({ keycloakClientSecret: "another-client-secret" }),
+    admins: production({ admins: ["carol"] }),
+    "trial.port": trial({ trial: { port: 8001 } }),
+    "trial.keycloakPort": trial({ trial: { keycloakPort: 8181 } }),
+    "trial.keycloakImage": trial({ trial: { keycloakImage: "quay.io/keycloak/keycloak:26.4.6" } }),
+    "trial.users": trial({ trial: { users: ["bob"] } }),
+    // allowAll excludes the lists, so the list goes too.
+    allowAll: production({ allowAll: "true", allowedUsers: undefined }),
+    allowedUsers: production({ allowedUsers: ["carol"] }),
+    allowedGroups: production({ allowedGroups: ["lab"] }),
+    images: production({ images: [{ label: "base", image: "pyiron/base:2025-11-17" }] }),
+    memLimit: production({ memLimit: "3G" }),
+    cpuLimit: production({ cpuLimit: "2" }),
+    idleTimeout: production({ idleTimeout: "7200" }),
+    httpsPort: production({ httpsPort: "8443" }),
+    bindAddress: production({ bindAddress: "127.0.0.1" }),
+    hubExtraNetworks: production({ hubExtraNetworks: ["keycloak"] }),
+    namePrefix: production({ namePrefix: "lab" }),
+    hubImage: production({ hubImage: "registry.example.org/pyiron-hub:1.0" }),
+    hubBuildArgs: production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
+    postgresImage: production({ postgresImage: "postgres:16" }),
+    deleteDataOnDestroy: production({ deleteDataOnDestroy: "true" }),
+};
+
+/** Keys that only allow a value elsewhere; each with a config it lets through and one without it. */
+const GATES: Record<string, { allowed: Variant; refused: Variant }> = {
+    "keycloak.allowInsecureHttp": {
+        allowed: keycloak({ realmUrl: "http://keycloak:8080/realms/pyiron", allowInsecureHttp: "true" }),
+        refused: keycloak({ realmUrl: "http://keycloak:8080/realms/pyiron" }),
+    },
+};
+
+function stackConfig(v: Variant): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, value] of Object.entries({ ...v.base, ...v.change })) {
+        if (value !== undefined) {
+            out[`pyiron-jupyterhub:${k}`] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return out;
+}
+const SECRET_KEYS = ["pyiron-jupyterhub:keycloakClientSecret"];
+
+/** What a deployment is made of, as comparable text: inputs, options, dependencies. */
+function fingerprint(recorded: Recorded[]): string {
+    const urnName = new Map(recorded.map((r) => [r.urn, r.name]));
+    return JSON.stringify(
+        recorded
+            .filter((r) => r.custom)
+            .map((r) => ({
+                type: r.type,
+                name: r.name,
+                inputs: JSON.parse(JSON.stringify(r.inputs, (_k, v) => reveal(v))),
+                retainOnDelete: r.retainOnDelete,
+                deleteBeforeReplace: r.deleteBeforeReplace,
+                dependsOn: r.dependencies.map((u) => urnName.get(u) ?? u).sort(),
+            }))
+            .sort((a, b) => `${a.type}/${a.name}`.localeCompare(`${b.type}/${b.name}`)),
+    );
+}
+
+const recorded = installMocks({}, []);
+
+async function deploy(v: Variant): Promise<string> {
+    return fingerprint(await runProgram(recorded, stackConfig(v), SECRET_KEYS));
+}
+
+describe("config wiring", () => {
+    const baselines: Record<string, string> = {};
+    before(async () => {
+        baselines.production = await deploy(production({}));
+        baselines.trial = await deploy(trial({}));
+    });
+
+    it("has a change for every documented key, and nothing else", () => {
+        const keys = configReference().filter((r) => r.type !== "object").map((r) => r.key).sort();
+        assert.deepEqual([...Object.keys(VARIANTS), ...Object.keys(GATES)].sort(), keys);
+    });
+
+    it("deploys the same thing twice from the same config", async () => {
+        assert.equal(await deploy(production({})), baselines.production);
+    });
+
+    for (const [key, variant] of Object.entries(VARIANTS)) {
+        it(`changes the deployment when ${key} changes`, async () => {
+            const baseline = variant.base === TRIAL ? baselines.trial : baselines.production;
+            assert.notEqual(await deploy(variant), baseline, `${key} reaches no resource input and no rendered file`);
+        });
+    }
+
+    for (const [key, { allowed, refused }] of Object.entries(GATES)) {
+        it(`lets ${key} decide whether a config is accepted`, async () => {
+            await deploy(allowed);
+            await assert.rejects(deploy(refused), new RegExp(key.replace(/\./g, "\\.")));
+        });
+    }
+});
