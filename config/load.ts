@@ -2,7 +2,7 @@
 // (files, secrets), and hand the program a typed config with its secret kept secret.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./messages";
+import { ConfigError, setCommand } from "./messages";
 import { parseConfig } from "./parse";
 import { CLIENT_SECRET_KEY, PROJECT } from "./schema";
 import { StackConfig } from "./types";
@@ -30,6 +30,38 @@ function isSecretKey(fullKey: string): boolean {
     return check(fullKey);
 }
 
+const TLS_EXAMPLES = { keyPath: "/etc/ssl/private/hub.key", certPath: "/etc/ssl/certs/hub.crt" } as const;
+const PEM_LABEL = { keyPath: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, certPath: /-----BEGIN CERTIFICATE-----/ } as const;
+/** A PEM chain of a few certificates is a few kB; anything this large is the wrong file. */
+const TLS_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * What is wrong with a TLS file, checked before any resource exists: Docker would bind a
+ * directory or a missing path without complaint and the hub would fail at start.
+ */
+function tlsFileProblem(p: string, name: keyof typeof PEM_LABEL): string | undefined {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(p);
+    } catch {
+        return "does not exist on this machine";
+    }
+    if (stat.isDirectory()) return "is a directory, not a file";
+    if (!stat.isFile()) return "is not a regular file";
+    if (stat.size === 0) return "is empty";
+    if (stat.size > TLS_FILE_MAX_BYTES) return `is ${stat.size} bytes, too large for a PEM ${name === "keyPath" ? "key" : "certificate"}`;
+    let head: string;
+    try {
+        head = fs.readFileSync(p, "latin1");
+    } catch {
+        return "is not readable by this user";
+    }
+    if (!PEM_LABEL[name].test(head)) {
+        return `is not a PEM ${name === "keyPath" ? "private key" : "certificate"} (no "-----BEGIN ${name === "keyPath" ? "... PRIVATE KEY" : "CERTIFICATE"}-----" line)`;
+    }
+    return undefined;
+}
+
 /**
  * Reads and validates the stack config. Throws pulumi.RunError (a message, no stack
  * trace) before any resource is declared.
@@ -44,15 +76,13 @@ export function loadConfig(): StackConfig {
         const problems: string[] = [];
         if (!isSecretKey(`${PROJECT}:${CLIENT_SECRET_KEY}`)) {
             problems.push(
-                `${CLIENT_SECRET_KEY}: is stored in plain text in the stack file. Store it encrypted: pulumi config set --secret ${CLIENT_SECRET_KEY} '<client secret>'`,
+                `${CLIENT_SECRET_KEY}: is stored in plain text in the stack file. Store it encrypted (pulumi prompts for it): ${setCommand(CLIENT_SECRET_KEY, "")}`,
             );
         }
         for (const name of ["keyPath", "certPath"] as const) {
-            const p = config.tls[name];
-            try {
-                fs.accessSync(p, fs.constants.R_OK);
-            } catch {
-                problems.push(`tls.${name}: ${p} is not a readable file on this machine. Fix the file, or: pulumi config set --path tls.${name} <path>`);
+            const problem = tlsFileProblem(config.tls[name], name);
+            if (problem) {
+                problems.push(`tls.${name}: ${JSON.stringify(config.tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
             }
         }
         if (problems.length > 0) {

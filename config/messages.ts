@@ -3,19 +3,37 @@
 import { z } from "zod";
 import { docFor, isReferenceKey } from "./reference";
 import { CLIENT_SECRET_KEY, MODES, PROJECT } from "./schema";
+import { pulumiCommand } from "./shell";
 
-/** The command that sets a key, as a user would paste it. */
-export function setCommand(key: string, value: string, opts: { path?: boolean; list?: boolean } = {}): string {
+/** Where a printed command names a stack: `--stack <name>` when one was given. */
+export interface CommandContext {
+    stack?: string;
+}
+
+function stackArgs(ctx: CommandContext = {}): string[] {
+    return ctx.stack === undefined ? [] : ["--stack", ctx.stack];
+}
+
+/**
+ * The command that sets a key, safe to paste whatever key and value hold. The client
+ * secret's command has no value: pulumi then prompts for it, so nothing is echoed and
+ * no placeholder can be stored by mistake.
+ */
+export function setCommand(key: string, value: string, opts: { path?: boolean; list?: boolean } & CommandContext = {}): string {
     if (key === CLIENT_SECRET_KEY) {
-        return `pulumi config set --secret ${CLIENT_SECRET_KEY} '<client secret>'`;
+        return pulumiCommand(["config", "set", ...stackArgs(opts), "--secret", CLIENT_SECRET_KEY]);
     }
-    const quoted = /^[\w.:/@-]+$/.test(value) ? value : `'${value}'`;
     if (opts.list && !key.includes("[")) {
         key = `${key}[0]`;
     }
     const usePath = opts.path || key.includes(".") || key.includes("[");
-    const k = key.includes("[") ? `'${key}'` : key;
-    return `pulumi config set ${usePath ? "--path " : ""}${k} ${quoted}`;
+    return pulumiCommand(["config", "set", ...stackArgs(opts), ...(usePath ? ["--path"] : []), key], value);
+}
+
+/** The command that removes a key. */
+export function rmCommand(key: string, opts: { path?: boolean } & CommandContext = {}): string {
+    const usePath = opts.path || key.includes(".") || key.includes("[");
+    return pulumiCommand(["config", "rm", ...stackArgs(opts), ...(usePath ? ["--path"] : []), key]);
 }
 
 function describeValue(v: unknown): string {
@@ -30,12 +48,14 @@ export function describeIssue(issue: z.core.$ZodIssue, mode: (typeof MODES)[numb
         const known = docFor(issue.path);
         return issue.keys.map((k) => {
             const key = known.key ? `${known.key}.${k}` : k;
+            // A key the user typed is shown quoted unless it is plain, so it cannot fake a line.
+            const shown = /^[\w.[\]-]+$/.test(key) ? key : JSON.stringify(key);
             if (!known.key && isReferenceKey(k)) {
                 return mode === "trial"
-                    ? `${key}: is for production; a trial stack brings its own Keycloak and serves plain HTTP on localhost. Remove it: pulumi config rm ${key}, or leave trial mode: pulumi config set mode production`
-                    : `${key}: is only used in trial mode. Remove it: pulumi config rm ${key}, or: pulumi config set mode trial`;
+                    ? `${key}: is for production; a trial stack brings its own Keycloak and serves plain HTTP on localhost. Remove it: ${rmCommand(key)}, or leave trial mode: ${setCommand("mode", "production")}`
+                    : `${key}: is only used in trial mode. Remove it: ${rmCommand(key)}, or: ${setCommand("mode", "trial")}`;
             }
-            return `${key}: is not a config key of this project. Remove it: pulumi config rm ${known.key ? "--path " : ""}${key}`;
+            return `${shown}: is not a config key of this project. Remove it: ${rmCommand(key, { path: !!known.key })}`;
         });
     }
     const { key, doc } = docFor(issue.path);

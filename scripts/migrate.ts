@@ -1,12 +1,15 @@
 // Migrates an old auto_config.json (grouped) or config.json (flat `pyiron` + `shared`)
 // into this project's stack config.
 //
-//   npm run migrate -- <file> [--stack <name>] [--dry-run]
+//   npm run migrate -- <file> [--stack <name>] [--set KEY=VALUE ...] [--dry-run]
 //
-// --dry-run prints the `pulumi config set` commands (secrets elided) and runs nothing.
+// It sets nothing unless the result is a stack that deploys: a missing value is named,
+// with the old key that would have given it. --set adds what the old format never had
+// (who may log in) or lacks (config.json keeps the TLS paths elsewhere). --dry-run
+// prints the `pulumi config set` commands, each safe to paste, and runs nothing.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { CLIENT_SECRET_KEY, configSchema, OIDC_PATH, realmEndpoints, realmOf, setCommand } from "../config";
+import { CLIENT_SECRET_KEY, ConfigError, OIDC_PATH, parseConfig, realmEndpoints, realmOf, setCommand } from "../config";
 
 /** One `pulumi config set`: the key as typed (with --path when nested) and its value. */
 export interface ConfigSet {
@@ -24,8 +27,8 @@ export interface Migration {
 }
 
 export class MigrationError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(`Cannot migrate:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    constructor(public readonly problems: string[], footer?: string) {
+        super(`Cannot migrate:\n${problems.map((p) => `  - ${p}`).join("\n")}${footer ? `\n${footer}` : ""}`);
         this.name = "MigrationError";
     }
 }
@@ -67,7 +70,7 @@ function flatten(old: unknown): Map<string, { value: unknown; from: string }> {
 }
 
 /** Maps an old config to stack config, validated by the project's own schema. */
-export function migrate(old: unknown): Migration {
+export function migrate(old: unknown, extra: Record<string, string> = {}): Migration {
     const flat = flatten(old);
     const sets: ConfigSet[] = [];
     const notes: string[] = [];
@@ -154,72 +157,94 @@ export function migrate(old: unknown): Migration {
         }
     }
 
-    const checked = validate(sets);
-    problems.push(...checked.problems);
     if (problems.length) {
         throw new MigrationError(problems);
     }
-    for (const key of checked.missing) {
-        notes.push(`The old file has no ${key}; set it: ${setCommand(key, "<value>")}`);
+    for (const [key, value] of Object.entries(extra)) {
+        const i = sets.findIndex((x) => x.key === key);
+        const entry = { key, value, secret: false, from: `--set ${key}` };
+        if (i >= 0) sets[i] = entry;
+        else sets.push(entry);
     }
-    notes.push(
-        "Choose who may log in (JupyterHub 5 lets nobody in by default): pulumi config set allowAll true, " +
-            "or pulumi config set --path 'allowedUsers[0]' <user>, or pulumi config set --path 'allowedGroups[0]' <group>",
-    );
+    checkDeployable(sets);
     return { sets, notes };
 }
 
+/** Where each stack key comes from in the old format, for "missing" messages. */
+const SOURCES: Record<string, string> = {
+    publicUrl: "OAUTH_CALLBACK_URL",
+    "tls.keyPath": "HOST_KEY_PATH",
+    "tls.certPath": "HOST_CERT_PATH",
+    "keycloak.realmUrl": "OAUTH2_AUTHORIZE_URL",
+    "keycloak.clientId": "CLIENT_ID",
+    [CLIENT_SECRET_KEY]: "CLIENT_SECRET",
+    admins: "ADMIN_USER",
+};
+
 /**
- * Checks the migrated values with the schema. Keys the old file never had are not its
- * fault: they come back as `missing`, for a note.
+ * Refuses a migration whose result would not deploy: the whole stack config is checked
+ * as `pulumi up` checks it. Each problem names the old key it came from, or the one
+ * that was missing.
  */
-function validate(sets: ConfigSet[]): { problems: string[]; missing: string[] } {
-    const raw: Record<string, any> = {};
+function checkDeployable(sets: ConfigSet[]): void {
+    const raw: Record<string, unknown> = Object.create(null);
     for (const s of sets) {
         setPath(raw, s.key, s.value);
     }
-    const result = configSchema.safeParse(raw, { reportInput: true });
-    const problems: string[] = [];
-    const missing: string[] = [];
-    if (result.success) return { problems, missing };
-    for (const issue of result.error.issues) {
-        const key = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-        const source = sets.find((s) => s.key === key || s.key.startsWith(`${key}.`) || s.key.startsWith(`${key}[`));
-        if (!source) {
-            if (issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined && key !== CLIENT_SECRET_KEY) {
-                missing.push(key);
-            }
-            continue;
-        }
-        const shown = source.secret ? "" : ` (got ${JSON.stringify(source.value)})`;
-        problems.push(`${source.from}: ${issue.message}${shown}; it becomes ${key}`);
+    try {
+        parseConfig(raw);
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        throw new MigrationError(
+            e.problems.map((full) => {
+                // The stack's own fix commands do not apply: the migration sets nothing.
+                const problem = full.replace(/ (Fix|Choose one): .*$/, "");
+                const key = problem.slice(0, problem.indexOf(":"));
+                const source = sets.find((s) => s.key === key || s.key.startsWith(`${key}.`) || s.key.startsWith(`${key}[`));
+                if (source) {
+                    return `${source.from} (${key}): ${problem.slice(key.length + 2)}`;
+                }
+                const old = SOURCES[key.replace(/\[\d+\]$/, "")];
+                const hint = key === CLIENT_SECRET_KEY
+                    ? "add CLIENT_SECRET to the old file (a secret never goes on a command line)"
+                    : key.startsWith("allowAll")
+                      ? "the old setup let every user of the realm in; keep that with --set allowAll=true, or name who may: --set 'allowedGroups[0]=pyiron-users'"
+                      : `${old ? `add ${old} to the old file, or ` : ""}pass --set ${key}=...`;
+                return `${problem} [not in the old file: ${hint}]`;
+            }),
+            "Nothing was set. Fix the old file or pass the missing values with --set KEY=VALUE, then run the migration again.",
+        );
     }
-    return { problems, missing };
 }
 
+// A stack key as `pulumi config set --path` takes it: names and list indexes, nothing else.
+const KEY_PATH = /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*|\[[0-9]{1,3}\])*$/;
+
 function setPath(target: Record<string, any>, key: string, value: string) {
+    if (!KEY_PATH.test(key)) {
+        throw new MigrationError([`${JSON.stringify(key)}: is not a stack config key (names and [index] only)`]);
+    }
     const parts = key.split(/\.|(?=\[)/).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p));
     let cur: any = target;
     parts.forEach((p, n) => {
         if (n === parts.length - 1) {
             cur[p] = value;
         } else {
-            cur[p] ??= typeof parts[n + 1] === "number" ? [] : {};
+            cur[p] ??= typeof parts[n + 1] === "number" ? [] : Object.create(null);
             cur = cur[p];
         }
     });
 }
 
-/** The command a user would type for one setting; secrets elided. */
+/** The command a user would paste for one setting; a secret's prompts for its value. */
 export function commandLine(s: ConfigSet, stack?: string): string {
-    const base = setCommand(s.key, s.value);
-    return stack ? base.replace("pulumi config set", `pulumi config set --stack ${stack}`) : base;
+    return setCommand(s.key, s.value, { stack });
 }
 
 /** The argv of `pulumi` for one setting; a secret's value goes through stdin instead. */
 export function pulumiArgs(s: ConfigSet, stack?: string): string[] {
     const args = ["config", "set"];
-    if (stack) args.push("--stack", stack);
+    if (stack !== undefined) args.push("--stack", stack);
     if (s.secret) args.push("--secret");
     if (s.key.includes(".") || s.key.includes("[")) args.push("--path");
     args.push(s.key);
@@ -227,39 +252,62 @@ export function pulumiArgs(s: ConfigSet, stack?: string): string[] {
     return args;
 }
 
+/** `--set KEY=VALUE` pairs; the client secret is refused there (it would sit in shell history). */
+function parseExtra(pairs: string[]): Record<string, string> {
+    const extra: Record<string, string> = Object.create(null);
+    const problems: string[] = [];
+    for (const pair of pairs) {
+        const eq = pair.indexOf("=");
+        const key = eq > 0 ? pair.slice(0, eq) : pair;
+        if (eq <= 0 || !KEY_PATH.test(key)) {
+            problems.push(`--set ${JSON.stringify(pair)}: expected KEY=VALUE with a stack config key, e.g. --set allowAll=true`);
+        } else if (key === CLIENT_SECRET_KEY) {
+            problems.push(`--set ${CLIENT_SECRET_KEY}: a secret never goes on a command line; put CLIENT_SECRET in the old file`);
+        } else {
+            extra[key] = pair.slice(eq + 1);
+        }
+    }
+    if (problems.length) throw new MigrationError(problems);
+    return extra;
+}
+
 function main(argv: string[]): number {
-    const usage = "usage: npm run migrate -- <auto_config.json | config.json> [--stack <name>] [--dry-run]";
+    const usage = "usage: npm run migrate -- <auto_config.json | config.json> [--stack <name>] [--set KEY=VALUE ...] [--dry-run]";
     let file: string | undefined;
     let stack: string | undefined;
     let dryRun = false;
+    const pairs: string[] = [];
     for (let n = 0; n < argv.length; n++) {
         const a = argv[n];
         if (a === "--dry-run") dryRun = true;
-        else if (a === "--stack") stack = argv[++n];
+        else if (a === "--stack" && n + 1 < argv.length) stack = argv[++n];
+        else if (a === "--set" && n + 1 < argv.length) pairs.push(argv[++n]);
         else if (a === "-h" || a === "--help") { console.log(usage); return 0; }
         else if (!file && !a.startsWith("-")) file = a;
-        else { console.error(`unknown argument ${a}\n${usage}`); return 2; }
+        else { console.error(`unknown argument ${JSON.stringify(a)}\n${usage}`); return 2; }
     }
-    if (!file || (argv.includes("--stack") && !stack)) {
+    if (!file) {
         console.error(usage);
         return 2;
     }
     let migration: Migration;
     try {
+        const extra = parseExtra(pairs);
         const text = fs.readFileSync(file, "utf8");
         let old: unknown;
         try {
             old = JSON.parse(text);
         } catch (e) {
-            throw new MigrationError([`${file} is not valid JSON: ${(e as Error).message}`]);
+            throw new MigrationError([`${JSON.stringify(file)} is not valid JSON: ${(e as Error).message}`]);
         }
-        migration = migrate(old);
+        migration = migrate(old, extra);
     } catch (e) {
         console.error(e instanceof MigrationError ? e.message : `Cannot migrate: ${(e as Error).message}`);
         return 1;
     }
     if (dryRun) {
-        console.log(`# ${migration.sets.length} settings from ${file}; nothing was run.`);
+        // stdout holds only commands, so all of it can be pasted; the rest goes to stderr.
+        console.error(`${migration.sets.length} settings from ${JSON.stringify(file)}; nothing was run. The secret's command prompts for it.`);
         migration.sets.forEach((s) => console.log(commandLine(s, stack)));
     } else {
         for (const s of migration.sets) {
@@ -274,7 +322,7 @@ function main(argv: string[]): number {
             console.log(`set ${s.key}${s.secret ? " (secret)" : ""}`);
         }
     }
-    migration.notes.forEach((n) => console.log(`note: ${n}`));
+    migration.notes.forEach((n) => console.error(`note: ${n}`));
     return 0;
 }
 

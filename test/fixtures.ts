@@ -1,4 +1,6 @@
 // Shared inputs of the unit tests.
+import * as fs from "fs";
+import * as path from "path";
 import { JupyterhubConfigInputs } from "../components/jupyterhubConfig";
 
 /** A complete, valid stack config as `pulumi config` hands it to the program. */
@@ -40,4 +42,13 @@ export function goldenSettings(): JupyterhubConfigInputs {
             callbackUrl: "https://hub.example.org/hub/oauth_callback",
         },
     };
+}
+
+/** A key and certificate in PEM form (not a real key pair: the program reads, never parses them). */
+export function writeTlsFiles(dir: string, tag = "one", names = { key: "hub.key", cert: "hub.crt" }): { keyPath: string; certPath: string } {
+    const keyPath = path.join(dir, names.key);
+    const certPath = path.join(dir, names.cert);
+    fs.writeFileSync(keyPath, `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`);
+    fs.writeFileSync(certPath, `-----BEGIN CERTIFICATE-----\ncert ${tag}\n-----END CERTIFICATE-----\n`);
+    return { keyPath, certPath };
 }

@@ -143,7 +143,7 @@ const BAD_INPUTS: Array<[string, Record<string, unknown>, RegExp]> = [
     ["Keycloak over plain http", { ...validRaw(), keycloak: { realmUrl: "http://kc.example.org/realms/p", clientId: "c" } }, /^keycloak\.realmUrl: uses http:\/\/.*pulumi config set --path keycloak\.allowInsecureHttp true$/],
     ["empty client id", { ...validRaw(), keycloak: { realmUrl: "https://kc.example.org/realms/p", clientId: "" } }, /^keycloak\.clientId: is empty/],
     ["unknown Keycloak key", { ...validRaw(), keycloak: { realmUrl: "https://kc.example.org/realms/p", clientId: "c", tls_verify: false } }, /^keycloak\.tls_verify: is not a config key of this project\. Remove it: pulumi config rm --path keycloak\.tls_verify$/],
-    ["missing client secret", without("keycloakClientSecret"), /^keycloakClientSecret: is required\. Fix: pulumi config set --secret keycloakClientSecret '<client secret>'$/],
+    ["missing client secret", without("keycloakClientSecret"), /^keycloakClientSecret: is required\. Fix: pulumi config set --secret keycloakClientSecret$/],
     ["no admin", { ...validRaw(), admins: [] }, /^admins: names no admin.*pulumi config set --path 'admins\[0\]' alice$/],
     ["admin given as a plain string", { ...validRaw(), admins: "alice" }, /^admins: is a string, expected list of usernames/],
     ["admin with a space", { ...validRaw(), admins: ["alice smith"] }, /^admins\[0\]: is not a Keycloak username/],

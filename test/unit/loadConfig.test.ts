@@ -5,11 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { writeTlsFiles } from "../fixtures";
 import { installMocks, settled } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-tls-"));
-fs.writeFileSync(path.join(dir, "hub.key"), "k");
-fs.writeFileSync(path.join(dir, "hub.crt"), "c");
+writeTlsFiles(dir);
 
 function stackConfig(overrides: Record<string, string> = {}): Record<string, string> {
     return {
@@ -59,7 +59,7 @@ describe("loading the stack config", () => {
     it("refuses a client secret stored in plain text, with the --secret command", async () => {
         const e = await loadError(stackConfig(), []);
         assert.ok(pulumi.RunError.isInstance(e));
-        assert.match(e.message, /keycloakClientSecret: is stored in plain text.*pulumi config set --secret keycloakClientSecret '<client secret>'/);
+        assert.match(e.message, /keycloakClientSecret: is stored in plain text.*pulumi config set --secret keycloakClientSecret$/m);
         assert.doesNotMatch(e.message, /s3cret/);
     });
 
@@ -70,11 +70,26 @@ describe("loading the stack config", () => {
         assert.match(e.message, /keycloakClientSecret: is required\. Fix: pulumi config set --secret keycloakClientSecret/);
     });
 
-    it("refuses TLS files that do not exist on this machine, naming the key", async () => {
-        const e = await loadError(stackConfig({
-            "pyiron-jupyterhub:tls": JSON.stringify({ keyPath: "/nonexistent/hub.key", certPath: path.join(dir, "hub.crt") }),
-        }));
-        assert.match(e.message, /tls\.keyPath: \/nonexistent\/hub\.key is not a readable file on this machine/);
-        assert.doesNotMatch(e.message, /tls\.certPath/);
-    });
+    const badFiles: Array<[string, () => string, RegExp]> = [
+        ["a missing file", () => "/nonexistent/hub.key", /does not exist on this machine/],
+        ["a directory", () => dir, /is a directory, not a file/],
+        ["a device", () => "/dev/null", /is not a regular file/],
+        ["an empty file", () => write("empty.key", ""), /is empty/],
+        ["a certificate given as the key", () => path.join(dir, "hub.crt"), /is not a PEM private key/],
+        ["a file far too large", () => write("huge.key", "-----BEGIN PRIVATE KEY-----\n" + "A".repeat(2 * 1024 * 1024)), /is \d+ bytes, too large for a PEM key/],
+    ];
+    for (const [what, keyPath, expected] of badFiles) {
+        it(`refuses ${what} as the TLS key, before any resource, naming the key and a fix`, async () => {
+            const e = await loadError(stackConfig({
+                "pyiron-jupyterhub:tls": JSON.stringify({ keyPath: keyPath(), certPath: path.join(dir, "hub.crt") }),
+            }));
+            assert.match(e.message, new RegExp(`tls\\.keyPath: ".*" ${expected.source}.*Fix the file, or: pulumi config set --path tls\\.keyPath /etc/ssl/private/hub\\.key`));
+            assert.doesNotMatch(e.message, /tls\.certPath/);
+        });
+    }
 });
+
+function write(name: string, content: string): string {
+    fs.writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+}

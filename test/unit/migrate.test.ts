@@ -41,9 +41,13 @@ function asConfig(sets: ReturnType<typeof migrate>["sets"]): Record<string, unkn
     return raw;
 }
 
+const ALLOW_ALL = { allowAll: "true" };
+// config.json kept the TLS paths elsewhere (its .env files).
+const TLS = { "tls.keyPath": "/etc/ssl/private/hub.key", "tls.certPath": "/etc/ssl/certs/hub.crt" };
+
 describe("migration from the old repository's config files", () => {
     it("maps every key of the grouped auto_config.json", () => {
-        const { sets } = migrate(fixture("auto_config.json"));
+        const { sets } = migrate(fixture("auto_config.json"), ALLOW_ALL);
         const byKey = Object.fromEntries(sets.map((s) => [s.key, s.value]));
         assert.deepEqual(byKey, {
             "tls.keyPath": "/etc/ssl/private/hub.key",
@@ -61,12 +65,13 @@ describe("migration from the old repository's config files", () => {
             memLimit: "2G",
             cpuLimit: "1",
             "admins[0]": "alice",
+            allowAll: "true",
         });
         assert.deepEqual(sets.filter((s) => s.secret).map((s) => s.key), ["keycloakClientSecret"]);
     });
 
     it("maps the flat config.json, keeps the extra image and drops the old database password", () => {
-        const { sets, notes } = migrate(fixture("config.json"));
+        const { sets, notes } = migrate(fixture("config.json"), { ...ALLOW_ALL, ...TLS });
         const byKey = Object.fromEntries(sets.map((s) => [s.key, s.value]));
         assert.equal(byKey["images[3].label"], "pyiron_experimental");
         assert.equal(byKey["images[3].image"], "pyiron/experimental:2021-06-04");
@@ -75,24 +80,49 @@ describe("migration from the old repository's config files", () => {
         assert.ok(!sets.some((s) => s.value === "old-db-password"));
         assert.ok(notes.some((n) => /POSTGRES_PASSWORD is not migrated/.test(n)));
         assert.ok(notes.some((n) => /\/auth\/ prefix/.test(n)));
-        assert.ok(notes.includes("The old file has no tls.keyPath; set it: pulumi config set --path tls.keyPath '<value>'"), notes.join("\n"));
     });
 
-    it("gives a config that the stack accepts once the login rule is chosen", () => {
+    it("gives a config that the stack accepts", () => {
         for (const file of ["auto_config.json", "config.json"]) {
-            const raw = asConfig(migrate(fixture(file)).sets);
-            // config.json kept the TLS paths elsewhere (its .env files).
-            raw.tls ??= { keyPath: "/k", certPath: "/c" };
-            const config = parseConfig({ ...raw, allowAll: "true" });
+            const config = parseConfig(asConfig(migrate(fixture(file), { ...ALLOW_ALL, ...TLS }).sets));
             assert.equal(config.admins[0], "alice");
         }
     });
+
+    it("refuses to migrate without a login rule, and says how to keep the old behaviour", () => {
+        assert.throws(() => migrate(fixture("auto_config.json")), (e: Error) => {
+            assert.match(e.message, /allowAll, allowedUsers, allowedGroups: nobody but the admins could log in.*--set allowAll=true/);
+            assert.match(e.message, /Nothing was set/);
+            return true;
+        });
+    });
+
+    const missing: Array<[string, (o: any) => unknown, RegExp]> = [
+        ["the client secret", (o) => { delete o.keycloak_config.CLIENT_SECRET; return o; }, /keycloakClientSecret: is required.*add CLIENT_SECRET to the old file/],
+        ["an empty client secret", (o) => { o.keycloak_config.CLIENT_SECRET = ""; return o; }, /keycloak_config\.CLIENT_SECRET \(keycloakClientSecret\): is empty/],
+        ["the admins", (o) => { delete o.user_data.ADMIN_USER; return o; }, /admins: is required.*add ADMIN_USER to the old file/],
+        ["an empty admin list", (o) => { o.user_data.ADMIN_USER = " , "; return o; }, /admins: is required.*ADMIN_USER/],
+        ["the callback URL", (o) => { delete o.keycloak_config.OAUTH_CALLBACK_URL; return o; }, /publicUrl: is required.*add OAUTH_CALLBACK_URL/],
+        ["the TLS key", (o) => { delete o.ssl_info.HOST_KEY_PATH; return o; }, /tls\.keyPath: is required.*add HOST_KEY_PATH/],
+        ["the client id", (o) => { delete o.keycloak_config.CLIENT_ID; return o; }, /keycloak\.clientId: is required.*add CLIENT_ID/],
+        ["every Keycloak endpoint", (o) => { for (const k of ["OAUTH2_AUTHORIZE_URL", "OAUTH2_TOKEN_URL", "OAUTH2_USERDATA_URL"]) delete o.keycloak_config[k]; return o; }, /keycloak\.realmUrl: is required/],
+    ];
+    for (const [what, change, expected] of missing) {
+        it(`refuses a file without ${what}, naming what is missing`, () => {
+            assert.throws(() => migrate(change(fixture("auto_config.json")), ALLOW_ALL), (e: Error) => {
+                assert.ok(e instanceof MigrationError, String(e));
+                assert.match(e.message, expected);
+                assert.doesNotMatch(e.message, /old-client-secret/);
+                return true;
+            });
+        });
+    }
 
     it("keeps endpoints that do not follow from the realm URL, and a non-standard callback", () => {
         const old = fixture("auto_config.json");
         old.keycloak_config.OAUTH2_USERDATA_URL = "https://sso.example.org/userinfo";
         old.keycloak_config.OAUTH_CALLBACK_URL = "https://hub.example.org/custom/callback";
-        const byKey = Object.fromEntries(migrate(old).sets.map((s) => [s.key, s.value]));
+        const byKey = Object.fromEntries(migrate(old, ALLOW_ALL).sets.map((s) => [s.key, s.value]));
         assert.equal(byKey["keycloak.userdataUrl"], "https://sso.example.org/userinfo");
         assert.equal(byKey["keycloak.callbackUrl"], "https://hub.example.org/custom/callback");
         assert.equal(byKey["keycloak.tokenUrl"], undefined);
@@ -101,13 +131,13 @@ describe("migration from the old repository's config files", () => {
     it("splits several admins", () => {
         const old = fixture("auto_config.json");
         old.user_data.ADMIN_USER = "alice, carol";
-        const admins = migrate(old).sets.filter((s) => s.key.startsWith("admins")).map((s) => s.value);
+        const admins = migrate(old, ALLOW_ALL).sets.filter((s) => s.key.startsWith("admins")).map((s) => s.value);
         assert.deepEqual(admins, ["alice", "carol"]);
     });
 
     const bad: Array<[string, (o: any) => unknown, RegExp]> = [
-        ["a memory limit with an unknown unit", (o) => { o.user_resources.MEM_LIMIT = "2GB"; return o; }, /user_resources\.MEM_LIMIT: is not a memory size.*\(got "2GB"\); it becomes memLimit/],
-        ["a relative key path", (o) => { o.ssl_info.HOST_KEY_PATH = "path/to/key"; return o; }, /ssl_info\.HOST_KEY_PATH: must be an absolute path/],
+        ["a memory limit with an unknown unit", (o) => { o.user_resources.MEM_LIMIT = "2GB"; return o; }, /user_resources\.MEM_LIMIT \(memLimit\): is not a memory size.*\(got "2GB"\)/],
+        ["a relative key path", (o) => { o.ssl_info.HOST_KEY_PATH = "path/to/key"; return o; }, /ssl_info\.HOST_KEY_PATH \(tls\.keyPath\): must be an absolute path/],
         ["a callback that is no URL", (o) => { o.keycloak_config.OAUTH_CALLBACK_URL = "url"; return o; }, /keycloak_config\.OAUTH_CALLBACK_URL: is not a URL/],
         ["an unknown key", (o) => { o.user_data.USER_LIST = "bob"; return o; }, /user_data\.USER_LIST: is not a key of the old format/],
         ["an unknown section", (o) => { o.nginx = {}; return o; }, /nginx: is not a section of auto_config\.json/],
@@ -116,7 +146,7 @@ describe("migration from the old repository's config files", () => {
     ];
     for (const [what, change, expected] of bad) {
         it(`refuses ${what}, naming the old key`, () => {
-            assert.throws(() => migrate(change(fixture("auto_config.json"))), (e: Error) => {
+            assert.throws(() => migrate(change(fixture("auto_config.json")), ALLOW_ALL), (e: Error) => {
                 assert.ok(e instanceof MigrationError);
                 assert.match(e.message, expected);
                 assert.doesNotMatch(e.message, /old-client-secret/);
@@ -128,19 +158,23 @@ describe("migration from the old repository's config files", () => {
 
 describe("npm run migrate", () => {
     it("--dry-run prints the exact commands, secret elided, and runs nothing", () => {
-        const r = runMigrate([path.join(__dirname, "..", "fixtures", "auto_config.json"), "--stack", "prod", "--dry-run"]);
+        const r = runMigrate([path.join(__dirname, "..", "fixtures", "auto_config.json"), "--stack", "prod", "--set", "allowAll=true", "--dry-run"]);
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.calls, []);
         assert.match(r.stdout, /^pulumi config set --stack prod --path tls\.keyPath \/etc\/ssl\/private\/hub\.key$/m);
-        assert.match(r.stdout, /^pulumi config set --stack prod --secret keycloakClientSecret '<client secret>'$/m);
+        // No placeholder: pulumi prompts for the secret.
+        assert.match(r.stdout, /^pulumi config set --stack prod --secret keycloakClientSecret$/m);
         assert.match(r.stdout, /^pulumi config set --stack prod --path 'images\[1\]\.image' pyiron\/pyiron:2021-06-04$/m);
+        assert.match(r.stdout, /^pulumi config set --stack prod allowAll true$/m);
+        assert.ok(r.stdout.trim().split("\n").every((l) => l.startsWith("pulumi config set ")), "stdout holds only commands");
         assert.doesNotMatch(r.stdout, /old-client-secret/);
     });
 
     it("sets each key with pulumi, the secret with --secret through stdin", () => {
-        const r = runMigrate([path.join(__dirname, "..", "fixtures", "config.json"), "--stack", "prod"]);
+        const r = runMigrate([path.join(__dirname, "..", "fixtures", "config.json"), "--stack", "prod", "--set", "allowAll=true",
+            "--set", "tls.keyPath=/etc/ssl/private/hub.key", "--set", "tls.certPath=/etc/ssl/certs/hub.crt"]);
         assert.equal(r.status, 0, r.stderr);
-        assert.equal(r.calls.length, 15);
+        assert.equal(r.calls.length, 18);
         assert.ok(r.calls.includes("config set --stack prod --secret keycloakClientSecret | stdin=old-client-secret"), r.calls.join("\n"));
         assert.ok(r.calls.includes("config set --stack prod memLimit -- 4G | stdin="));
         assert.ok(r.calls.every((c) => !c.startsWith("config set --stack prod --secret") || !c.includes("old-client-secret |")));
@@ -154,7 +188,7 @@ describe("npm run migrate", () => {
         fs.writeFileSync(file, JSON.stringify(old));
         const r = runMigrate([file]);
         assert.equal(r.status, 1);
-        assert.match(r.stderr, /user_resources\.CPU_LIMIT: must be greater than 0/);
+        assert.match(r.stderr, /user_resources\.CPU_LIMIT \(cpuLimit\): must be greater than 0/);
         assert.deepEqual(r.calls, []);
     });
 

@@ -4,13 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { writeTlsFiles } from "../fixtures";
 import { isSecret, installMocks, mockedSecrets, mockHex, mockSecret, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
 const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-tls-"));
-const keyPath = path.join(tlsDir, "hub.key");
-const certPath = path.join(tlsDir, "hub.crt");
-fs.writeFileSync(keyPath, "test key\n");
-fs.writeFileSync(certPath, "test cert\n");
+const { keyPath, certPath } = writeTlsFiles(tlsDir);
 
 const CLIENT_SECRET = "kc-client-secret-value";
 const recorded: Recorded[] = installMocks(

@@ -7,16 +7,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { configReference } from "../../config";
+import { writeTlsFiles } from "../fixtures";
 import { installMocks, Recorded, reveal, runProgram } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-wiring-"));
-const file = (name: string, content: string) => {
-    fs.writeFileSync(path.join(dir, name), content);
-    return path.join(dir, name);
-};
-const tls = { keyPath: file("hub.key", "key one\n"), certPath: file("hub.crt", "cert one\n") };
-const otherKey = file("other.key", "key two\n");
-const otherCert = file("other.crt", "cert two\n");
+const tls = writeTlsFiles(dir, "one");
+const other = writeTlsFiles(dir, "two", { key: "other.key", cert: "other.crt" });
+const otherKey = other.keyPath;
+const otherCert = other.certPath;
 
 const PRODUCTION: Record<string, unknown> = {
     publicUrl: "https://hub.example.org",
