@@ -17,7 +17,10 @@ until pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do
     fi
     sleep 1
 done
-psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v password="$POSTGRES_PASSWORD" <<'SQL'
+# The password goes through stdin, never through psql's arguments, which any user of
+# the host could read with ps. It is letters and digits only (components/database.ts).
+psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<SQL
+\\set password '$POSTGRES_PASSWORD'
 ALTER ROLE CURRENT_USER PASSWORD :'password';
 SQL
 touch "$marker"

@@ -2,21 +2,45 @@
 // (files, secrets), and hand the program a typed config with its secret kept secret.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, setCommand } from "./messages";
+import { ConfigError, rmCommand, setCommand } from "./messages";
+import { describeStructured, isStructuredKey } from "./reference";
 import { parseConfig } from "./parse";
-import { CLIENT_SECRET_KEY, PROJECT } from "./schema";
+import { BOUNDS, CLIENT_SECRET_KEY, PROJECT } from "./schema";
 import { StackConfig } from "./types";
 
-/** The project's keys from a flat `project:key -> string` map, objects and lists parsed. */
+/**
+ * The project's keys from a flat `project:key -> string` map. Values of keys that hold
+ * objects or lists are parsed as JSON, others stay strings: a secret that starts with
+ * `[` is a string, and no parse error can show a piece of it.
+ */
 export function projectKeys(all: Record<string, string>): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
+    // No prototype: a key named __proto__ is a key like any other, and is refused as unknown.
+    const raw: Record<string, unknown> = Object.create(null);
+    const problems: string[] = [];
     for (const [fullKey, value] of Object.entries(all)) {
         if (!fullKey.startsWith(`${PROJECT}:`)) {
             continue;
         }
         const key = fullKey.slice(PROJECT.length + 1);
-        const looksStructured = /^\s*[[{]/.test(value);
-        raw[key] = looksStructured ? JSON.parse(value) : value;
+        const shown = /^[\w.-]+$/.test(key) ? key : JSON.stringify(key);
+        if (value.length > BOUNDS.rawValue) {
+            problems.push(`${shown}: is ${value.length} characters long, more than ${BOUNDS.rawValue}. Fix: ${rmCommand(key)}`);
+            continue;
+        }
+        if (!isStructuredKey(key)) {
+            raw[key] = value;
+            continue;
+        }
+        try {
+            raw[key] = JSON.parse(value);
+        } catch {
+            // The value itself is not shown: only structured keys get here, never the secret,
+            // but a broken value may hold anything.
+            problems.push(`${shown}: is not valid JSON for a${describeStructured(key) === "list" ? " list" : "n object"}. Set it again with \`pulumi config set --path\`, one item or field at a time`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
     }
     return raw;
 }
@@ -67,9 +91,8 @@ function tlsFileProblem(p: string, name: keyof typeof PEM_LABEL): string | undef
  * trace) before any resource is declared.
  */
 export function loadConfig(): StackConfig {
-    const raw = projectKeys(pulumi.runtime.allConfig());
     try {
-        const config = parseConfig(raw);
+        const config = parseConfig(projectKeys(pulumi.runtime.allConfig()));
         if (config.mode === "trial") {
             return config;
         }

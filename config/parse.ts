@@ -2,7 +2,8 @@
 // ConfigError listing every problem out. No I/O.
 import { z } from "zod";
 import { realmEndpoints } from "./keycloak";
-import { ConfigError, describeIssue, setCommand } from "./messages";
+import { dockerNames } from "../components/names";
+import { ConfigError, describeIssue, rmCommand, setCommand } from "./messages";
 import { CLIENT_SECRET_KEY, configSchema, trialConfigSchema } from "./schema";
 import { CommonConfig, ParsedConfig, ProductionConfig, TrialConfig } from "./types";
 
@@ -12,6 +13,19 @@ function check<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, mod
         throw new ConfigError([...problems, ...result.error.issues.flatMap((i) => describeIssue(i, mode))]);
     }
     return result.data;
+}
+
+/** Rules both modes share: networks the hub joins, build args only where they are used. */
+function commonRules(c: CommonConfig, problems: string[]) {
+    const own = dockerNames(c.namePrefix);
+    for (const [i, n] of c.hubExtraNetworks.entries()) {
+        if ([own.usersNetwork, own.databaseNetwork, own.keycloakNetwork].includes(n)) {
+            problems.push(`hubExtraNetworks[${i}]: ${JSON.stringify(n)} is one of this stack's own networks, which the hub joins already. Fix: ${rmCommand(`hubExtraNetworks[${i}]`)}`);
+        }
+    }
+    if (c.hubImage !== undefined && Object.keys(c.hubBuildArgs).length > 0) {
+        problems.push(`hubBuildArgs: is only used to build the hub recipe, and hubImage names a prebuilt image. Fix: ${rmCommand("hubBuildArgs")}, or: ${rmCommand("hubImage")}`);
+    }
 }
 
 /** Who may log in must be an explicit choice, and a consistent one. */
@@ -33,10 +47,14 @@ function parseTrial(raw: Record<string, unknown>): TrialConfig {
     const problems: string[] = [];
     // Trial mode serves plain HTTP: this machine only, never another address.
     const bind = raw.bindAddress;
+    if (raw.httpsPort !== undefined) {
+        problems.push(`httpsPort: a trial stack serves plain HTTP on trial.port, so httpsPort would be ignored. Fix: ${rmCommand("httpsPort")}, and set the port with: ${setCommand("trial.port", "8000")}`);
+    }
     if (bind !== undefined && !(typeof bind === "string" && /^127\./.test(bind.trim()))) {
         problems.push(`bindAddress: a trial stack serves plain HTTP and binds to 127.0.0.1 only (got ${JSON.stringify(bind)}). Fix: pulumi config rm bindAddress`);
     }
-    const { mode: _, trial, ...common } = check(trialConfigSchema, { ...raw, bindAddress: bind ?? "127.0.0.1" }, "trial", problems);
+    const { mode: _, trial, ...common } = check(trialConfigSchema, { ...raw, httpsPort: undefined, bindAddress: bind ?? "127.0.0.1" }, "trial", problems);
+    commonRules(common, problems);
     if (!common.allowAll && common.allowedUsers.length === 0 && common.allowedGroups.length === 0) {
         // The bundled realm holds only the trial users: let them all in unless told otherwise.
         common.allowAll = true;
@@ -55,6 +73,7 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
     const problems: string[] = [];
     const { mode: _, [CLIENT_SECRET_KEY]: clientSecret, keycloak: k, ...rest } = check(configSchema, raw, "production", problems);
     loginRules(rest, problems);
+    commonRules(rest, problems);
     const pub = new URL(rest.publicUrl);
     if (pub.protocol !== "https:") {
         problems.push(`publicUrl: must use https:// (the hub serves TLS only; plain HTTP is for trial mode). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);

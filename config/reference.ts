@@ -69,3 +69,15 @@ export function docFor(path: readonly PropertyKey[]): { key: string; doc?: Field
 export function isReferenceKey(key: string): boolean {
     return Object.hasOwn(referenceShape, key);
 }
+
+/** True for a top-level key whose value is an object or a list (Pulumi hands those over as JSON). */
+export function isStructuredKey(key: string): boolean {
+    const doc = Object.hasOwn(referenceShape, key) ? docOf((referenceShape as Record<string, z.ZodType>)[key]) : undefined;
+    return !!doc && (doc.type === "object" || doc.type.startsWith("list") || doc.type.startsWith("map"));
+}
+
+/** "list" or "object", for messages. */
+export function describeStructured(key: string): string {
+    const doc = docOf((referenceShape as Record<string, z.ZodType>)[key]);
+    return doc?.type.startsWith("list") ? "list" : "object";
+}

@@ -5,8 +5,6 @@ import { z } from "zod";
 import { EndpointName, OIDC_ENDPOINTS, OIDC_PATH } from "./keycloak";
 import { FieldDoc } from "./types";
 
-
-
 export const PROJECT = "pyiron-jupyterhub";
 
 /** The config key that holds the Keycloak client secret; it must be a Pulumi secret. */
@@ -40,20 +38,47 @@ export const RETIRED_IMAGES: Readonly<Record<string, string>> = {
     "pyiron/experimental": "2025-10-13",
 };
 
+/**
+ * Bounds on sizes, so that no list or string takes long or much memory to check, plan
+ * or render. Far above any real hub's needs; the README states them.
+ */
+export const BOUNDS = {
+    /** Characters of any single string value. */
+    string: 2048,
+    /** Characters of a raw config value as Pulumi hands it over (a whole list as JSON). */
+    rawValue: 256 * 1024,
+    images: 50,
+    users: 1000,
+    groups: 200,
+    networks: 10,
+    trialUsers: 50,
+    name: 64,
+} as const;
+
+// Anything that ends a line or talks to a terminal, in any value.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A trimmed string of bounded length with no control characters. */
+function text(max: number = BOUNDS.string) {
+    return z
+        .string()
+        .max(max, { error: `is longer than ${max} characters` })
+        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab or escape)" })
+        .transform((v) => v.trim());
+}
+
 const IMAGE_REF =
     /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-const imageRef = z
-    .string()
-    .trim()
-    .regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" })
+const imageRef = text(512)
+    .pipe(z.string().regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" }))
     .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
         error: "has no tag: name one (e.g. `:2025-11-24`), so that an update never changes the image by surprise",
     });
 
 // DockerSpawner's ByteSpecification: a number with one of these suffixes (1024-based).
 const MEM_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-const MEM_LIMIT = /^([0-9]+(?:\.[0-9]+)?)([KMGT])$/i;
+const MEM_LIMIT = /^([0-9]{1,6}(?:\.[0-9]{1,3})?)([KMGT])$/i;
 
 /** The memory limit in bytes, as Docker enforces it. */
 export function memoryBytes(limit: string): number {
@@ -64,38 +89,51 @@ export function memoryBytes(limit: string): number {
     return Math.floor(parseFloat(m[1]) * MEM_UNITS[m[2].toUpperCase()]);
 }
 
-const username = z
-    .string()
-    .trim()
-    .min(1, { error: "is empty" })
-    .regex(/^[^\s/]+$/, { error: "is not a Keycloak username (no spaces or slashes)" });
+// Keycloak stores usernames in lower case, and JupyterHub lower-cases the name it
+// gets: "Alice" could never log in as an admin named so. The characters are those a
+// Keycloak username, a Docker container name and a volume name all take as they are.
+const USERNAME = /^[a-z0-9][a-z0-9._@-]*$/;
+const username = text(BOUNDS.name).pipe(
+    z
+        .string()
+        .min(1, { error: "is empty" })
+        .refine((u) => u === u.toLowerCase(), { error: "has capital letters: Keycloak and JupyterHub know every username in lower case" })
+        .regex(USERNAME, { error: "is not a username: lower-case letters, digits and . _ @ - only, starting with a letter or digit" }),
+);
 
 // Keycloak reports group paths with a leading "/" when "full group path" is on; the
 // hub strips it from the claim, so names are kept without it here too.
-const groupName = z
-    .string()
-    .trim()
+const groupName = text(255)
     .transform((g) => g.replace(/^\/+/, ""))
-    .pipe(z.string().min(1, { error: "is empty" }));
+    .pipe(z.string().min(1, { error: "is empty" }).regex(/^[^"'<>`\\]+$/, { error: "holds a quote, backslash or angle bracket" }));
+
+// Host names, an optional port and a path: what a Keycloak or hub URL needs, no more.
+const URL_CHARS = /^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@-]*)*$/;
 
 function url(what: string) {
-    return z
-        .string()
-        .trim()
-        .refine((s) => URL.canParse(s), { error: `is not a URL (${what})` })
+    return text()
+        .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s), {
+            error: "carries a user name or password: they would be written into the hub's config and sent to every browser; remove them",
+        })
+        .refine((s) => !/[?#]/.test(s), { error: "has a query or fragment: give the plain URL" })
+        .refine((s) => URL.canParse(s) && URL_CHARS.test(s), { error: `is not a URL (${what})` })
+        .refine((s) => !URL.canParse(s) || !new URL(s).hostname.endsWith("."), { error: "has a host name ending in a dot" })
+        .refine((s) => !/%(?:[01][0-9a-f]|7f)/i.test(s), { error: "encodes a control character" })
         .transform((s) => s.replace(/\/+$/, ""));
 }
 
-function uniqueList<T extends z.ZodType>(item: T, what: string) {
-    return z.array(item).refine((xs) => new Set(xs as unknown[]).size === xs.length, {
-        error: `lists the same ${what} twice`,
-    });
+/** A list without repeats, bounded, where `fold` says which items count as the same. */
+function uniqueList<T extends z.ZodType>(item: T, what: string, max: number, fold: (x: z.output<T>) => unknown = (x) => x) {
+    return z
+        .array(item)
+        .max(max, { error: `lists more than ${max} ${what}s` })
+        .refine((xs) => new Set(xs.map(fold)).size === xs.length, { error: `lists the same ${what} twice` });
 }
 
 // A number typed on the command line arrives as a string: accept both, nothing else.
 function numeric<T extends z.ZodNumber>(n: T) {
     return z.preprocess(
-        (v) => (typeof v === "string" && /^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(v) ? Number(v) : v),
+        (v) => (typeof v === "string" && /^\s*-?[0-9]{1,15}(\.[0-9]{1,15})?\s*$/.test(v) ? Number(v) : v),
         n,
     );
 }
@@ -107,9 +145,38 @@ function boolean() {
     return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 }
 
+// Docker binds a host path as `host:container:options`: a colon or comma would change
+// the mount, and a relative or unnormalized path is not what the admin meant.
+function hostPath() {
+    return text(4096)
+        .refine((p) => p.startsWith("/"), { error: "must be an absolute path on the Docker host" })
+        .refine((p) => !/[:,]/.test(p), { error: "holds a colon or comma, which Docker reads as part of the mount" })
+        .refine((p) => !/(^|\/)\.\.?(\/|$)|\/\//.test(p), { error: "is not a plain path (it has ., .. or //)" });
+}
+
+// The spawn form prints labels unescaped, and each names the resource that pulls it.
+const imageLabel = text(BOUNDS.name).pipe(
+    z.string().min(1, { error: "is empty" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        error: "is not a label: letters, digits and _ . - only, starting with a letter or digit (the spawn form shows it unescaped)",
+    }),
+);
+
+// Networks the hub must never join: Docker's own, where it would meet every container
+// of the host, or lose its network altogether.
+const RESERVED_NETWORKS = ["host", "none", "bridge", "default", "ingress", "docker_gwbridge"];
+const networkName = text(BOUNDS.name).pipe(
+    z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "is not a Docker network name" })
+        .refine((n) => !RESERVED_NETWORKS.includes(n.toLowerCase()), { error: `is one of Docker's own networks (${RESERVED_NETWORKS.join(", ")}), which the hub must not join` }),
+);
+
+// Build args reach a RUN line of the recipe: options, never shell syntax.
+const PIP_ARGS = /^(?:--?[A-Za-z][A-Za-z0-9-]*(?:=[A-Za-z0-9_.=/:-]+)?(?:\s+(?=-)|$))*$/;
+
 const tlsSchema = z.strictObject({
     keyPath: field(
-        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        hostPath(),
         {
             description: "Private key of the hub's TLS certificate, on the host. Mounted read-only; a changed file restarts the hub on the next `pulumi up`.",
             type: "path",
@@ -118,7 +185,7 @@ const tlsSchema = z.strictObject({
         },
     ),
     certPath: field(
-        z.string().trim().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        hostPath(),
         {
             description: "TLS certificate (full chain) of the hub, on the host. Mounted read-only; a renewed certificate reaches the hub on the next `pulumi up`.",
             type: "path",
@@ -145,7 +212,7 @@ const keycloakSchema = z.strictObject({
         example: "https://keycloak.example.org/realms/pyiron",
         path: true,
     }),
-    clientId: field(z.string().trim().min(1, { error: "is empty" }), {
+    clientId: field(text(255).pipe(z.string().min(1, { error: "is empty" }).regex(/^[\w.:/@-]+$/, { error: "is not a client id: letters, digits and . _ : / @ - only" })), {
         description: "Client id of the hub's confidential OpenID Connect client in that realm.",
         type: "string",
         example: "jupyterhub",
@@ -191,12 +258,14 @@ export const productionShape = {
         example: "",
         path: true,
     }),
-    [CLIENT_SECRET_KEY]: field(z.string().min(1, { error: "is empty" }), {
+    // Never echoed in a message (config/messages.ts); checked without trimming.
+    [CLIENT_SECRET_KEY]: field(z.string().min(1, { error: "is empty" }).max(1024, { error: "is longer than 1024 characters" })
+        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab or escape)" }), {
         description: "Secret of the Keycloak client. Set it with `--secret`; it reaches the hub only through its environment.",
         type: "secret",
         example: "<client secret>",
     }),
-    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }), {
+    admins: field(uniqueList(username, "user", BOUNDS.users).min(1, { error: "names no admin: name at least one" }), {
         description: "Keycloak usernames that administer the hub. Admins may always log in.",
         type: "list of usernames",
         example: "alice",
@@ -223,7 +292,7 @@ export const trialSchema = z.strictObject({
         example: "quay.io/keycloak/keycloak:26.4.5",
         path: true,
     }),
-    users: field(uniqueList(username, "user").default(["alice"]), {
+    users: field(uniqueList(username, "user", BOUNDS.users).default(["alice"]), {
         description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trialLogin`).",
         type: "list of usernames",
         example: "alice",
@@ -239,43 +308,44 @@ const commonShape = {
         example: "true",
         defaultText: "`false`; trial: `true` unless a list is set",
     }),
-    allowedUsers: field(uniqueList(username, "user").default([]), {
-        description: "Keycloak usernames that may log in.",
+    allowedUsers: field(uniqueList(username, "user", BOUNDS.users).default([]), {
+        description: `Keycloak usernames that may log in (lower case, as Keycloak stores them; at most ${BOUNDS.users}).`,
         type: "list of usernames",
         example: "bob",
         path: true,
     }),
-    allowedGroups: field(uniqueList(groupName, "group").default([]), {
-        description: "Keycloak groups whose members may log in (with or without a leading `/`). The client must map group membership into a `groups` claim.",
+    allowedGroups: field(uniqueList(groupName, "group", BOUNDS.groups).default([]), {
+        description: `Keycloak groups whose members may log in (with or without a leading \`/\`; at most ${BOUNDS.groups}). The client must map group membership into a \`groups\` claim.`,
         type: "list of group names",
         example: "pyiron-users",
         path: true,
     }),
     images: field(
         z
-            .array(z.strictObject({ label: z.string().trim().min(1, { error: "is empty" }), image: imageRef }))
+            .array(z.strictObject({ label: imageLabel, image: imageRef }))
             .min(1, { error: "is empty: users need at least one image to choose" })
-            .refine((xs) => new Set(xs.map((x) => x.label)).size === xs.length, {
-                error: "uses the same label twice",
+            .max(BOUNDS.images, { error: `lists more than ${BOUNDS.images} images` })
+            .refine((xs) => new Set(xs.map((x) => x.label.toLowerCase())).size === xs.length, {
+                error: "uses the same label twice (labels differing only in case count as the same)",
             })
             .default(DEFAULT_IMAGES.map((i) => ({ ...i }))),
         {
-            description: "The images users choose from, in the order the spawn form shows them; the first is the default. Extend with `--path 'images[3].label'` and `'images[3].image'`.",
+            description: `The images users choose from, in the order the spawn form shows them; the first is the default (at most ${BOUNDS.images}). Labels are letters, digits and \`_ . -\` (the spawn form shows them unescaped). Extend with \`--path 'images[3].label'\` and \`'images[3].image'\`.`,
             type: "list of {label, image}",
             example: "pyiron/base:2025-11-24",
             path: true,
         },
     ),
     memLimit: field(
-        z
-            .string()
-            .trim()
-            .regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
+        text(16)
+            .pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
+)
             .transform((s) => s.toUpperCase())
             .refine((s) => memoryBytes(s) >= 64 * 1024 ** 2, { error: "is below 64M, too little for a Jupyter server" })
+            .refine((s) => memoryBytes(s) <= 4 * 1024 ** 4, { error: "is above 4T, more than a Docker host has" })
             .default("2G"),
         {
-            description: "Memory limit of each user server (1024-based units K, M, G, T).",
+            description: "Memory limit of each user server (1024-based units K, M, G, T; 64M to 4T).",
             type: "size",
             example: "2G",
         },
@@ -284,11 +354,15 @@ const commonShape = {
         numeric(
             z
                 .number({ error: "is not a number of CPUs, e.g. 1 or 0.5" })
-                .positive({ error: "must be greater than 0" })
-                .max(1024, { error: "is more CPUs than any host has" }),
+                .positive({ error: "must be greater than 0", abort: true })
+                .min(0.01, { error: "is below 0.01, the least Docker accepts" })
+                .max(1024, { error: "is more CPUs than any host has" })
+                .refine((n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, {
+                    error: "has more than two decimals (Docker counts CPUs in hundredths here)",
+                }),
         ).default(1),
         {
-            description: "CPU limit of each user server, in CPUs (fractions allowed).",
+            description: "CPU limit of each user server, in CPUs (0.01 to the Docker host's CPU count, at most two decimals).",
             type: "number",
             example: "1.5",
         },
@@ -296,9 +370,9 @@ const commonShape = {
     idleTimeout: field(
         numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {
             error: "is under 300 seconds: servers would be culled while users read",
-        })).default(3600),
+        }).max(30 * 24 * 3600, { error: "is over 30 days (2592000 s)" })).default(3600),
         {
-            description: "Seconds of inactivity after which the idle culler stops a user server. Home volumes are kept.",
+            description: "Seconds of inactivity after which the idle culler stops a user server (300 to 2592000). Home volumes are kept.",
             type: "seconds",
             example: "3600",
         },
@@ -320,8 +394,8 @@ const commonShape = {
             defaultText: '`"0.0.0.0"`; trial: `"127.0.0.1"`',
         },
     ),
-    hubExtraNetworks: field(uniqueList(z.string().trim().regex(/^[\w][\w.-]*$/, { error: "is not a Docker network name" }), "network").default([]), {
-        description: "Existing Docker networks the hub joins as well, e.g. to reach a Keycloak container on this host. User servers do not join them.",
+    hubExtraNetworks: field(uniqueList(networkName, "network", BOUNDS.networks).default([]), {
+        description: `Existing Docker networks the hub joins as well, e.g. to reach a Keycloak container on this host (at most ${BOUNDS.networks}; not \`host\`, \`none\`, \`bridge\` or the stack's own). User servers do not join them.`,
         type: "list of network names",
         example: "keycloak",
         path: true,
@@ -344,12 +418,30 @@ const commonShape = {
     }),
     hubBuildArgs: field(
         z
-            .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "is not a build arg name" }), z.string())
+            .strictObject({
+                JUPYTERHUB_IMAGE: field(imageRef.optional(), {
+                    description: "Base image of the hub recipe, e.g. a local mirror of `quay.io/jupyterhub/jupyterhub`.",
+                    type: "image",
+                    example: "registry.example.org/jupyterhub/jupyterhub:5.5.4",
+                    path: true,
+                }),
+                PIP_ARGS: field(
+                    text(1024)
+                        .pipe(z.string().regex(PIP_ARGS, { error: "is not a list of pip options like `--no-index` (each starts with -, values joined by =)" }))
+                        .optional(),
+                    {
+                        description: "Extra pip options of the hub recipe, e.g. `--no-index` to install only from `hub-image/wheels/`. Options only, values joined by `=`.",
+                        type: "string",
+                        example: "--no-index",
+                        path: true,
+                    },
+                ),
+            })
             .default({}),
         {
-            description: "Build args of the hub recipe: `JUPYTERHUB_IMAGE` (the base image, e.g. a local mirror) and `PIP_ARGS` (e.g. `--no-index` to install only from `hub-image/wheels/`). Ignored with `hubImage`.",
-            type: "map of strings",
-            example: "--no-index",
+            description: "Build args of the hub recipe (`hubBuildArgs.*`, below). Only with the built recipe: a stack with `hubImage` refuses them.",
+            type: "object",
+            example: "",
             path: true,
         },
     ),
@@ -384,7 +476,7 @@ export const trialConfigSchema = z.strictObject({
         path: true,
     }),
     ...commonShape,
-    admins: field(uniqueList(username, "user").min(1, { error: "names no admin: name at least one" }).default(["admin"]), {
+    admins: field(uniqueList(username, "user", BOUNDS.users).min(1, { error: "names no admin: name at least one" }).default(["admin"]), {
         description: "Keycloak usernames that administer the hub. Admins may always log in.",
         type: "list of usernames",
         example: "alice",

@@ -104,6 +104,10 @@ describe("resource graph", () => {
         const script = pg.uploads[0].content as string;
         assert.match(script, /docker-entrypoint\.sh "\$@" &/);
         assert.match(script, /ALTER ROLE CURRENT_USER PASSWORD :'password'/);
+        // Through stdin: no command line of the script carries the password.
+        for (const line of script.split("\n").filter((l) => /^\s*(psql|pg_isready|docker-entrypoint)/.test(l))) {
+            assert.doesNotMatch(line, /PASSWORD/, line);
+        }
     });
 
     it("runs the hub with the generated config, TLS read-only, the Docker socket and its data volume", () => {
