@@ -94,7 +94,8 @@ function hubSection(s: JupyterhubConfigInputs): Section {
 
 function spawnerSection(s: JupyterhubConfigInputs): Section {
     const names = dockerNames(s.namePrefix);
-    const allowed: { [label: string]: string } = {};
+    // No prototype: a label is a key like any other (the schema refuses odd ones too).
+    const allowed: { [label: string]: string } = Object.create(null);
     for (const { label, image } of s.images) {
         allowed[label] = image;
     }

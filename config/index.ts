@@ -3,7 +3,8 @@
 export { configReference, ReferenceRow } from "./reference";
 export { KeycloakClient, OIDC_ENDPOINTS, OIDC_PATH, realmEndpoints, realmOf } from "./keycloak";
 export { loadConfig, projectKeys } from "./load";
-export { ConfigError, setCommand } from "./messages";
+export { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
+export { pulumiCommand, shellWord } from "./shell";
 export { parseConfig } from "./parse";
-export { CLIENT_SECRET_KEY, configSchema, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
+export { BOUNDS, canonicalUrl, CLIENT_SECRET_KEY, configSchema, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
 export { CommonConfig, FieldDoc, ParsedConfig, ProductionConfig, StackConfig, TrialConfig } from "./types";

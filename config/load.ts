@@ -1,8 +1,9 @@
 // The Pulumi side: read the stack's config, check what only this machine can tell
 // (files, secrets), and hand the program a typed config with its secret kept secret.
 import * as fs from "fs";
+import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, rmCommand, setCommand } from "./messages";
+import { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
 import { describeStructured, isStructuredKey } from "./reference";
 import { parseConfig } from "./parse";
 import { BOUNDS, CLIENT_SECRET_KEY, PROJECT } from "./schema";
@@ -18,11 +19,16 @@ export function projectKeys(all: Record<string, string>): Record<string, unknown
     const raw: Record<string, unknown> = Object.create(null);
     const problems: string[] = [];
     for (const [fullKey, value] of Object.entries(all)) {
+        const namespace = fullKey.slice(0, fullKey.indexOf(":"));
         if (!fullKey.startsWith(`${PROJECT}:`)) {
+            // A misspelt project name would make every key of it silently ignored.
+            if (!KNOWN_NAMESPACES.includes(namespace)) {
+                problems.push(`${showKey(fullKey)}: belongs to no project or provider this stack uses (${[PROJECT, ...KNOWN_NAMESPACES].join(", ")}), so it would be ignored. Fix: ${rmCommand(fullKey)}`);
+            }
             continue;
         }
         const key = fullKey.slice(PROJECT.length + 1);
-        const shown = /^[\w.-]+$/.test(key) ? key : JSON.stringify(key);
+        const shown = showKey(key);
         if (value.length > BOUNDS.rawValue) {
             problems.push(`${shown}: is ${value.length} characters long, more than ${BOUNDS.rawValue}. Fix: ${rmCommand(key)}`);
             continue;
@@ -44,6 +50,9 @@ export function projectKeys(all: Record<string, string>): Record<string, unknown
     }
     return raw;
 }
+
+/** Config namespaces other than the project's that a stack may hold: its providers' and Pulumi's. */
+const KNOWN_NAMESPACES = ["docker", "random", "pulumi"];
 
 // The SDK knows which keys were set with --secret but exports the check as internal.
 function isSecretKey(fullKey: string): boolean {
@@ -87,16 +96,30 @@ function tlsFileProblem(p: string, name: keyof typeof PEM_LABEL): string | undef
 }
 
 /**
+ * What only the Docker host can tell, checked when the engine is this machine's: Docker
+ * refuses a CPU limit above the host's CPU count at every spawn.
+ */
+function hostProblems(config: { cpuLimit: number }): string[] {
+    const dockerHost = process.env.DOCKER_HOST ?? pulumi.runtime.allConfig()["docker:host"] ?? "unix:///var/run/docker.sock";
+    const cpus = os.cpus().length;
+    if (dockerHost.startsWith("unix://") && cpus > 0 && config.cpuLimit > cpus) {
+        return [`cpuLimit: is ${config.cpuLimit}, but this Docker host has ${cpus} CPUs, and Docker refuses more at every spawn. Fix: ${setCommand("cpuLimit", String(cpus))}`];
+    }
+    return [];
+}
+
+/**
  * Reads and validates the stack config. Throws pulumi.RunError (a message, no stack
  * trace) before any resource is declared.
  */
 export function loadConfig(): StackConfig {
     try {
         const config = parseConfig(projectKeys(pulumi.runtime.allConfig()));
+        const problems: string[] = hostProblems(config);
         if (config.mode === "trial") {
+            if (problems.length > 0) throw new ConfigError(problems);
             return config;
         }
-        const problems: string[] = [];
         if (!isSecretKey(`${PROJECT}:${CLIENT_SECRET_KEY}`)) {
             problems.push(
                 `${CLIENT_SECRET_KEY}: is stored in plain text in the stack file. Store it encrypted (pulumi prompts for it): ${setCommand(CLIENT_SECRET_KEY, "")}`,
@@ -105,7 +128,7 @@ export function loadConfig(): StackConfig {
         for (const name of ["keyPath", "certPath"] as const) {
             const problem = tlsFileProblem(config.tls[name], name);
             if (problem) {
-                problems.push(`tls.${name}: ${JSON.stringify(config.tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
+                problems.push(`tls.${name}: ${show(config.tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
             }
         }
         if (problems.length > 0) {

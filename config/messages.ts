@@ -21,19 +21,34 @@ function stackArgs(ctx: CommandContext = {}): string[] {
  */
 export function setCommand(key: string, value: string, opts: { path?: boolean; list?: boolean } & CommandContext = {}): string {
     if (key === CLIENT_SECRET_KEY) {
-        return pulumiCommand(["config", "set", ...stackArgs(opts), "--secret", CLIENT_SECRET_KEY]);
+        return pulumiCommand(["config", "set", ...stackArgs(opts), "--secret"], [CLIENT_SECRET_KEY]);
     }
     if (opts.list && !key.includes("[")) {
         key = `${key}[0]`;
     }
     const usePath = opts.path || key.includes(".") || key.includes("[");
-    return pulumiCommand(["config", "set", ...stackArgs(opts), ...(usePath ? ["--path"] : []), key], value);
+    return pulumiCommand(["config", "set", ...stackArgs(opts), ...(usePath ? ["--path"] : [])], [key, value]);
 }
 
 /** The command that removes a key. */
 export function rmCommand(key: string, opts: { path?: boolean } & CommandContext = {}): string {
     const usePath = opts.path || key.includes(".") || key.includes("[");
-    return pulumiCommand(["config", "rm", ...stackArgs(opts), ...(usePath ? ["--path"] : []), key]);
+    return pulumiCommand(["config", "rm", ...stackArgs(opts), ...(usePath ? ["--path"] : [])], [key]);
+}
+
+/**
+ * A value the user typed, as an error echoes it: quoted, every invisible or control
+ * character escaped, and cut short, so an echo can neither forge output nor flood it.
+ */
+export function show(v: unknown, max = 80): string {
+    const text = typeof v === "string" ? v : String(v);
+    const cut = text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+    return JSON.stringify(cut).replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A key as an error shows it: bare when plain, else like any other echoed value. */
+export function showKey(key: string): string {
+    return /^[\w.[\]-]+$/.test(key) ? key : show(key);
 }
 
 function describeValue(v: unknown): string {
@@ -48,8 +63,7 @@ export function describeIssue(issue: z.core.$ZodIssue, mode: (typeof MODES)[numb
         const known = docFor(issue.path);
         return issue.keys.map((k) => {
             const key = known.key ? `${known.key}.${k}` : k;
-            // A key the user typed is shown quoted unless it is plain, so it cannot fake a line.
-            const shown = /^[\w.[\]-]+$/.test(key) ? key : JSON.stringify(key);
+            const shown = showKey(key);
             if (!known.key && isReferenceKey(k)) {
                 return mode === "trial"
                     ? `${key}: is for production; a trial stack brings its own Keycloak and serves plain HTTP on localhost. Remove it: ${rmCommand(key)}, or leave trial mode: ${setCommand("mode", "production")}`
@@ -68,20 +82,24 @@ export function describeIssue(issue: z.core.$ZodIssue, mode: (typeof MODES)[numb
     }
     // Echo what was typed, so the user sees the culprit; never for the secret.
     if (key !== CLIENT_SECRET_KEY && input !== undefined && (typeof input === "string" || typeof input === "number")) {
-        message += ` (got ${JSON.stringify(input)})`;
+        message += ` (got ${show(input)})`;
     }
     const example = doc && doc.example ? doc.example : undefined;
     const fix = example !== undefined ? ` Fix: ${setCommand(key, example, { path: doc?.path, list: doc?.type.startsWith("list") })}` : "";
     return [`${key}: ${message}.${fix}`];
 }
 
+/** At most this many problems are listed; a flood of bad entries gives a short message. */
+const MAX_LISTED = 20;
+
 /** Raised for bad stack config; its message lists every problem, one per line. */
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
-        super(
-            `The stack config of ${PROJECT} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
+        const listed = problems.slice(0, MAX_LISTED).map((p) => `  - ${p}`);
+        if (problems.length > MAX_LISTED) {
+            listed.push(`  - ... and ${problems.length - MAX_LISTED} more`);
+        }
+        super(`The stack config of ${PROJECT} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${listed.join("\n")}`);
         this.name = "ConfigError";
     }
 }

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { realmEndpoints } from "./keycloak";
 import { dockerNames } from "../components/names";
-import { ConfigError, describeIssue, rmCommand, setCommand } from "./messages";
+import { ConfigError, describeIssue, rmCommand, setCommand, show } from "./messages";
 import { CLIENT_SECRET_KEY, configSchema, trialConfigSchema } from "./schema";
 import { CommonConfig, ParsedConfig, ProductionConfig, TrialConfig } from "./types";
 
@@ -15,13 +15,26 @@ function check<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, mod
     return result.data;
 }
 
+// Ports browsers refuse to connect to (the WHATWG fetch standard's "bad ports").
+const BAD_PORTS = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
+function browserPort(key: string, port: number, problems: string[], fallback: string) {
+    if (BAD_PORTS.has(port)) {
+        problems.push(`${key}: ${port} is a port browsers refuse to open. Fix: ${setCommand(key, fallback)}`);
+    }
+}
+
 /** Rules both modes share: networks the hub joins, build args only where they are used. */
 function commonRules(c: CommonConfig, problems: string[]) {
-    const own = dockerNames(c.namePrefix);
     for (const [i, n] of c.hubExtraNetworks.entries()) {
-        if ([own.usersNetwork, own.databaseNetwork, own.keycloakNetwork].includes(n)) {
-            problems.push(`hubExtraNetworks[${i}]: ${JSON.stringify(n)} is one of this stack's own networks, which the hub joins already. Fix: ${rmCommand(`hubExtraNetworks[${i}]`)}`);
+        // This stack's own networks, or another deployment's, e.g. its database network.
+        if (n.startsWith(`${c.namePrefix}-`) || n.endsWith(dockerNames("").databaseNetwork)) {
+            problems.push(`hubExtraNetworks[${i}]: ${show(n)} is this stack's own network or a hub database network; the hub joins its own already and must not join another's. Fix: ${rmCommand(`hubExtraNetworks[${i}]`)}`);
         }
+    }
+    const [first] = c.bindAddress.split(".").map(Number);
+    if (c.bindAddress !== "0.0.0.0" && (first === 0 || first >= 224)) {
+        problems.push(`bindAddress: ${c.bindAddress} is not an address of this host (multicast, broadcast or reserved). Fix: ${setCommand("bindAddress", "0.0.0.0")}`);
     }
     if (c.hubImage !== undefined && Object.keys(c.hubBuildArgs).length > 0) {
         problems.push(`hubBuildArgs: is only used to build the hub recipe, and hubImage names a prebuilt image. Fix: ${rmCommand("hubBuildArgs")}, or: ${rmCommand("hubImage")}`);
@@ -47,6 +60,9 @@ function parseTrial(raw: Record<string, unknown>): TrialConfig {
     const problems: string[] = [];
     // Trial mode serves plain HTTP: this machine only, never another address.
     const bind = raw.bindAddress;
+    if (bind !== undefined && bind !== "127.0.0.1" && typeof bind === "string" && /^127\./.test(bind.trim())) {
+        problems.push(`bindAddress: a trial stack is reached at localhost, which is 127.0.0.1 (got ${show(bind)}). Fix: ${rmCommand("bindAddress")}`);
+    }
     if (raw.httpsPort !== undefined) {
         problems.push(`httpsPort: a trial stack serves plain HTTP on trial.port, so httpsPort would be ignored. Fix: ${rmCommand("httpsPort")}, and set the port with: ${setCommand("trial.port", "8000")}`);
     }
@@ -60,6 +76,14 @@ function parseTrial(raw: Record<string, unknown>): TrialConfig {
         common.allowAll = true;
     }
     loginRules(common, problems);
+    browserPort("trial.port", trial.port, problems, "8000");
+    browserPort("trial.keycloakPort", trial.keycloakPort, problems, "8180");
+    for (const [list, names] of [["admins", common.admins], ["trial.users", trial.users]] as const) {
+        names.forEach((u, i) => {
+            // The bundled realm gives each user the address <name>@trial.localhost.
+            if (u.includes("@")) problems.push(`${list}[${i}]: a trial user name cannot hold @ (got ${show(u)}). Fix: ${setCommand(`${list}[${i}]`, "alice")}`);
+        });
+    }
     if (trial.port === trial.keycloakPort) {
         problems.push(`trial.keycloakPort: is the hub's port too. Fix: pulumi config set --path trial.keycloakPort ${trial.port === 8180 ? 8181 : 8180}`);
     }
@@ -74,6 +98,7 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
     const { mode: _, [CLIENT_SECRET_KEY]: clientSecret, keycloak: k, ...rest } = check(configSchema, raw, "production", problems);
     loginRules(rest, problems);
     commonRules(rest, problems);
+    browserPort("httpsPort", rest.httpsPort, problems, "443");
     const pub = new URL(rest.publicUrl);
     if (pub.protocol !== "https:") {
         problems.push(`publicUrl: must use https:// (the hub serves TLS only; plain HTTP is for trial mode). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);
@@ -90,7 +115,11 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
         logoutUrl: k.logoutUrl ?? derived.logoutUrl,
         callbackUrl: k.callbackUrl ?? `${rest.publicUrl}/hub/oauth_callback`,
     };
-    for (const name of ["realmUrl", "authorizeUrl", "tokenUrl", "userdataUrl", "logoutUrl"] as const) {
+    const urls = ["realmUrl", "authorizeUrl", "tokenUrl", "userdataUrl", "logoutUrl"] as const;
+    if (k.allowInsecureHttp && !urls.some((name) => keycloak[name].startsWith("http:"))) {
+        problems.push(`keycloak.allowInsecureHttp: is true, but every Keycloak URL uses https://, so it would be ignored. Fix: ${rmCommand("keycloak.allowInsecureHttp")}`);
+    }
+    for (const name of urls) {
         const u = new URL(keycloak[name]);
         if (u.protocol === "http:" && !k.allowInsecureHttp) {
             problems.push(

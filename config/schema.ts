@@ -55,26 +55,37 @@ export const BOUNDS = {
     name: 64,
 } as const;
 
-// Anything that ends a line or talks to a terminal, in any value.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// Anything that ends a line, talks to a terminal or reorders what a reader sees: C0/C1
+// controls, zero-width and bidi controls, line and paragraph separators.
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
 
 /** A trimmed string of bounded length with no control characters. */
 function text(max: number = BOUNDS.string) {
     return z
         .string()
         .max(max, { error: `is longer than ${max} characters` })
-        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab or escape)" })
+        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab, escape or an invisible one)" })
         .transform((v) => v.trim());
 }
 
+// Docker's reference grammar: the first part is a registry only if it has a dot or a
+// port or is localhost; the path is lower case.
 const IMAGE_REF =
-    /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+    /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]{1,5})\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 const imageRef = text(512)
     .pipe(z.string().regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" }))
     .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
         error: "has no tag: name one (e.g. `:2025-11-24`), so that an update never changes the image by surprise",
-    });
+    })
+    .refine((ref) => !/:latest(@|$)/.test(ref), { error: "is tagged latest, which moves: pin a version or date tag" })
+    .refine((ref) => !/^(?:docker\.io\/)?pyiron\/[^:@]+:/.test(ref) || /:\d{4}-\d{2}-\d{2}(@|$)/.test(ref), {
+        error: "is a pyiron image without a date tag: pyiron publishes YYYY-MM-DD tags (npm run image-tags lists them)",
+    })
+    .refine((ref) => {
+        const m = /^(?:docker\.io\/)?(pyiron\/[^:@]+):(\d{4}-\d{2}-\d{2})/.exec(ref);
+        return !m || !(m[1] in RETIRED_IMAGES) || m[2] <= RETIRED_IMAGES[m[1]];
+    }, { error: "is a tag a retired pyiron image never had (see RETIRED_IMAGES: its last tag)" });
 
 // DockerSpawner's ByteSpecification: a number with one of these suffixes (1024-based).
 const MEM_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
@@ -105,10 +116,21 @@ const username = text(BOUNDS.name).pipe(
 // hub strips it from the claim, so names are kept without it here too.
 const groupName = text(255)
     .transform((g) => g.replace(/^\/+/, ""))
-    .pipe(z.string().min(1, { error: "is empty" }).regex(/^[^"'<>`\\]+$/, { error: "holds a quote, backslash or angle bracket" }));
+    .pipe(
+        z
+            .string()
+            .min(1, { error: "is empty" })
+            .regex(/^[^/]*$/, { error: "is a subgroup path: name the group itself (the hub compares the last part only)" })
+            .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, { error: "is not a group name: letters, digits, spaces and . _ - only, starting with a letter or digit" }),
+    );
 
 // Host names, an optional port and a path: what a Keycloak or hub URL needs, no more.
 const URL_CHARS = /^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@-]*)*$/;
+
+/** The URL as a browser serializes it, without a trailing slash. */
+export function canonicalUrl(s: string): string {
+    return new URL(s).href.replace(/\/+$/, "");
+}
 
 function url(what: string) {
     return text()
@@ -119,7 +141,12 @@ function url(what: string) {
         .refine((s) => URL.canParse(s) && URL_CHARS.test(s), { error: `is not a URL (${what})` })
         .refine((s) => !URL.canParse(s) || !new URL(s).hostname.endsWith("."), { error: "has a host name ending in a dot" })
         .refine((s) => !/%(?:[01][0-9a-f]|7f)/i.test(s), { error: "encodes a control character" })
-        .transform((s) => s.replace(/\/+$/, ""));
+        .transform((s) => s.replace(/\/+$/, ""))
+        // What a browser and Python read must be what was written: no folding of case,
+        // default ports, dot segments or IP shorthands.
+        .refine((s) => !URL.canParse(s) || canonicalUrl(s) === s, {
+            error: "is not written the way browsers read it (upper case host, default port, dots, or an IP shorthand): give it in its plain form",
+        });
 }
 
 /** A list without repeats, bounded, where `fold` says which items count as the same. */
@@ -445,7 +472,10 @@ const commonShape = {
             path: true,
         },
     ),
-    postgresImage: field(imageRef.default("postgres:17"), {
+    postgresImage: field(imageRef.refine((ref) => {
+        const major = /(?:^|\/)postgres:(\d+)/.exec(ref);
+        return !major || Number(major[1]) >= 13;
+    }, { error: "is a Postgres older than 13, which the hub's database driver no longer supports" }).default("postgres:17"), {
         description: "The Postgres image of the hub database. Only change the major version together with a dump and restore.",
         type: "image",
         example: "postgres:17",

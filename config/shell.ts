@@ -3,36 +3,25 @@
 
 // Characters no POSIX shell treats specially anywhere in a word.
 const BARE = /^[A-Za-z0-9_./:@%+,=-]+$/;
-// Anything that would end a line, move the cursor or talk to the terminal.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+import { CONTROL } from "./schema";
 
-/** One shell word that the shell reads back as exactly `s`. */
+/** One shell word that any POSIX shell reads back as exactly `s` (which has no control character). */
 export function shellWord(s: string): string {
-    if (BARE.test(s)) {
-        return s;
-    }
     if (CONTROL.test(s)) {
-        // bash and zsh's ANSI-C quoting: every control character as an escape, so the
-        // printed line stays one line and the terminal sees no raw control codes.
-        const escaped = Array.from(s)
-            .map((ch) => {
-                const code = ch.codePointAt(0)!;
-                if (ch === "\\" || ch === "'") return `\\${ch}`;
-                if (CONTROL.test(ch)) return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-                return ch;
-            })
-            .join("");
-        return `$'${escaped}'`;
+        throw new Error("a shell word cannot hold a control character");
     }
-    return `'${s.replace(/'/g, `'\\''`)}'`;
+    return BARE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A `pulumi ...` command line from its arguments; a value that looks like a flag follows `--`. */
-export function pulumiCommand(args: readonly string[], value?: string): string {
-    const words = ["pulumi", ...args];
-    if (value !== undefined) {
-        if (value.startsWith("-")) words.push("--");
-        words.push(value);
+/**
+ * A `pulumi ...` command line from its arguments. Positionals that look like flags
+ * follow `--`. A name with control characters gets no command at all: no quoting
+ * makes one safe to paste in every shell, so the user is sent to the stack file.
+ */
+export function pulumiCommand(flags: readonly string[], positionals: readonly string[] = []): string {
+    if ([...flags, ...positionals].some((w) => CONTROL.test(w))) {
+        return "(no command: the name holds control characters; edit the stack's Pulumi.<stack>.yaml)";
     }
-    return words.map(shellWord).join(" ");
+    const dashDash = positionals.some((p) => p.startsWith("-")) ? ["--"] : [];
+    return ["pulumi", ...flags, ...dashDash, ...positionals].map(shellWord).join(" ");
 }

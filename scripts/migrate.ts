@@ -9,7 +9,7 @@
 // prints the `pulumi config set` commands, each safe to paste, and runs nothing.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { CLIENT_SECRET_KEY, ConfigError, OIDC_PATH, parseConfig, realmEndpoints, realmOf, setCommand } from "../config";
+import { BOUNDS, CLIENT_SECRET_KEY, ConfigError, OIDC_PATH, parseConfig, realmEndpoints, realmOf, setCommand } from "../config";
 
 /** One `pulumi config set`: the key as typed (with --path when nested) and its value. */
 export interface ConfigSet {
@@ -117,8 +117,11 @@ export function migrate(old: unknown, extra: Record<string, string> = {}): Migra
         if (!URL.canParse(callback.value)) {
             problems.push(`${callback.from}: is not a URL (got ${JSON.stringify(callback.value)})`);
         } else {
-            const origin = new URL(callback.value).origin;
+            const parsed = new URL(callback.value);
+            const origin = parsed.origin;
             set("publicUrl", { value: origin, from: callback.from });
+            // The hub then serves on the port users type.
+            if (parsed.port) set("httpsPort", { value: parsed.port, from: callback.from });
             if (callback.value !== `${origin}/hub/oauth_callback`) {
                 set("keycloak.callbackUrl", callback);
             }
@@ -144,7 +147,12 @@ export function migrate(old: unknown, extra: Record<string, string> = {}): Migra
     set("cpuLimit", get("CPU_LIMIT"));
     const admins = get("ADMIN_USER");
     if (admins) {
-        admins.value.split(/[\s,]+/).filter(Boolean).forEach((name, n) => set(`admins[${n}]`, { value: name, from: admins.from }));
+        const names = admins.value.split(/[\s,]+/).filter(Boolean);
+        if (names.length > BOUNDS.users) {
+            problems.push(`${admins.from}: names ${names.length} admins, more than ${BOUNDS.users}`);
+        } else {
+            names.forEach((name, n) => set(`admins[${n}]`, { value: name, from: admins.from }));
+        }
     }
 
     if (flat.has("POSTGRES_PASSWORD")) {
@@ -271,6 +279,8 @@ function parseExtra(pairs: string[]): Record<string, string> {
     return extra;
 }
 
+const OLD_FILE_MAX_BYTES = 1024 * 1024;
+
 function main(argv: string[]): number {
     const usage = "usage: npm run migrate -- <auto_config.json | config.json> [--stack <name>] [--set KEY=VALUE ...] [--dry-run]";
     let file: string | undefined;
@@ -290,15 +300,25 @@ function main(argv: string[]): number {
         console.error(usage);
         return 2;
     }
+    // Pulumi's stack names: [org/[project/]]name of letters, digits, - _ and .
+    if (stack !== undefined && !/^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/.test(stack)) {
+        console.error(`--stack ${JSON.stringify(stack)}: is not a stack name (letters, digits, - _ . and up to two / )`);
+        return 2;
+    }
     let migration: Migration;
     try {
         const extra = parseExtra(pairs);
+        const size = fs.statSync(file).size;
+        if (size > OLD_FILE_MAX_BYTES) {
+            throw new MigrationError([`${JSON.stringify(file)} is ${size} bytes; an old config file is a few hundred`]);
+        }
         const text = fs.readFileSync(file, "utf8");
         let old: unknown;
         try {
             old = JSON.parse(text);
         } catch (e) {
-            throw new MigrationError([`${JSON.stringify(file)} is not valid JSON: ${(e as Error).message}`]);
+            // The parser's message quotes the file, which holds the client secret: not shown.
+            throw new MigrationError([`${JSON.stringify(file)} is not valid JSON (check it with: python3 -m json.tool FILE)`]);
         }
         migration = migrate(old, extra);
     } catch (e) {

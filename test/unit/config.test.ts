@@ -181,9 +181,9 @@ describe("stack config: trial mode", () => {
     });
 
     it("keeps the same settings as production for everything else", () => {
-        const config = parseConfig({ mode: "trial", memLimit: "4G", images: [{ label: "base", image: "pyiron/base:1" }] });
+        const config = parseConfig({ mode: "trial", memLimit: "4G", images: [{ label: "base", image: "pyiron/base:2025-11-17" }] });
         assert.equal(config.memLimit, "4G");
-        assert.deepEqual(config.images, [{ label: "base", image: "pyiron/base:1" }]);
+        assert.deepEqual(config.images, [{ label: "base", image: "pyiron/base:2025-11-17" }]);
     });
 
     const bad: Array<[string, Record<string, unknown>, RegExp]> = [

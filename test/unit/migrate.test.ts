@@ -174,7 +174,9 @@ describe("npm run migrate", () => {
         const r = runMigrate([path.join(__dirname, "..", "fixtures", "config.json"), "--stack", "prod", "--set", "allowAll=true",
             "--set", "tls.keyPath=/etc/ssl/private/hub.key", "--set", "tls.certPath=/etc/ssl/certs/hub.crt"]);
         assert.equal(r.status, 0, r.stderr);
-        assert.equal(r.calls.length, 18);
+        assert.equal(r.calls.length, 19);
+        // The old callback's port is where users reach the hub: it serves there.
+        assert.ok(r.calls.includes("config set --stack prod httpsPort -- 8443 | stdin="), r.calls.join("\n"));
         assert.ok(r.calls.includes("config set --stack prod --secret keycloakClientSecret | stdin=old-client-secret"), r.calls.join("\n"));
         assert.ok(r.calls.includes("config set --stack prod memLimit -- 4G | stdin="));
         assert.ok(r.calls.every((c) => !c.startsWith("config set --stack prod --secret") || !c.includes("old-client-secret |")));

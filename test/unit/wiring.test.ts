@@ -56,7 +56,7 @@ const VARIANTS: Record<string, Variant> = {
     allowedGroups: production({ allowedGroups: ["lab"] }),
     images: production({ images: [{ label: "base", image: "pyiron/base:2025-11-17" }] }),
     memLimit: production({ memLimit: "3G" }),
-    cpuLimit: production({ cpuLimit: "2" }),
+    cpuLimit: production({ cpuLimit: "0.5" }),
     idleTimeout: production({ idleTimeout: "7200" }),
     httpsPort: production({ httpsPort: "8443" }),
     bindAddress: production({ bindAddress: "127.0.0.1" }),
