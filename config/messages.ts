@@ -48,7 +48,7 @@ export function show(v: unknown, max = 80): string {
 
 /** A key as an error shows it: bare when plain, else like any other echoed value. */
 export function showKey(key: string): string {
-    return /^[\w.[\]-]+$/.test(key) ? key : show(key);
+    return /^[\w.:[\]-]+$/.test(key) ? key : show(key);
 }
 
 function describeValue(v: unknown): string {

@@ -71,7 +71,7 @@ function text(max: number = BOUNDS.string) {
 // Docker's reference grammar: the first part is a registry only if it has a dot or a
 // port or is localhost; the path is lower case.
 const IMAGE_REF =
-    /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]{1,5})\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+    /^(?:(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)+|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*:[0-9]{1,5})\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 const imageRef = text(512)
     .pipe(z.string().regex(IMAGE_REF, { error: "is not a Docker image reference like `pyiron/base:2025-11-24`" }))
@@ -313,13 +313,16 @@ export const trialSchema = z.strictObject({
         example: "8180",
         path: true,
     }),
-    keycloakImage: field(imageRef.default("quay.io/keycloak/keycloak:26.4.5"), {
+    keycloakImage: field(imageRef.refine((ref) => {
+        const major = /keycloak\/keycloak:(\d+)/.exec(ref);
+        return !major || Number(major[1]) >= 25;
+    }, { error: "is a Keycloak older than 25, which does not take the hostname as a URL" }).default("quay.io/keycloak/keycloak:26.4.5"), {
         description: "Trial mode: the Keycloak image of the bundled identity provider.",
         type: "image",
         example: "quay.io/keycloak/keycloak:26.4.5",
         path: true,
     }),
-    users: field(uniqueList(username, "user", BOUNDS.users).default(["alice"]), {
+    users: field(uniqueList(username, "user", BOUNDS.trialUsers).default(["alice"]), {
         description: "Trial mode: users created in the bundled realm besides the admins, each with a generated password (`pulumi stack output --show-secrets trialLogin`).",
         type: "list of usernames",
         example: "alice",
@@ -438,7 +441,9 @@ const commonShape = {
             example: "pyiron-hub",
         },
     ),
-    hubImage: field(imageRef.optional(), {
+    hubImage: field(imageRef.refine((ref) => !/^(?:quay\.io\/)?jupyterhub\/jupyterhub(?:[:@]|$)/.test(ref), {
+        error: "is the bare JupyterHub image, which has neither DockerSpawner, OAuthenticator nor a Postgres driver: leave hubImage unset to build the recipe, or name an image built from it",
+    }).optional(), {
         description: "A prebuilt hub image to run. Unset: the recipe in `hub-image/` is built on the Docker host.",
         type: "image",
         example: "registry.example.org/pyiron-hub:1.0",

