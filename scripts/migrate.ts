@@ -226,7 +226,7 @@ function checkDeployable(sets: ConfigSet[]): void {
 }
 
 // A stack key as `pulumi config set --path` takes it: names and list indexes, nothing else.
-const KEY_PATH = /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*|\[[0-9]{1,3}\])*$/;
+const KEY_PATH = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*|\[[0-9]{1,3}\])*$/;
 
 function setPath(target: Record<string, any>, key: string, value: string) {
     if (!KEY_PATH.test(key)) {

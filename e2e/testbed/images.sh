@@ -98,10 +98,12 @@ build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "
 build "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "$images/keycloak" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" -- "$kc" keycloak.tar.gz
 
 # The test stack's pyiron images are these stand-ins under the names it uses.
-docker tag pyiron-testbed/singleuser:pyiron-base pyiron/base:testbed
-docker tag pyiron-testbed/singleuser:lab pyiron/pyiron:testbed
-docker tag pyiron-testbed/singleuser:lab pyiron/md:testbed
-docker tag pyiron-testbed/singleuser:lab pyiron/potentialworkshop:testbed
+# pyiron images need a date tag: the stand-ins carry one no real pyiron image has.
+pyiron_tag=$(node -p "require('$E2E_DIR/testbed.json').pyironTag")
+docker tag pyiron-testbed/singleuser:pyiron-base "pyiron/base:$pyiron_tag"
+docker tag pyiron-testbed/singleuser:lab "pyiron/pyiron:$pyiron_tag"
+docker tag pyiron-testbed/singleuser:lab "pyiron/md:$pyiron_tag"
+docker tag pyiron-testbed/singleuser:lab "pyiron/potentialworkshop:$pyiron_tag"
 # The trial stack's bundled Keycloak.
 docker tag "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "quay.io/keycloak/keycloak:$KEYCLOAK_VERSION"
 # Replaced builds of these recipes leave untagged images behind.

@@ -36,11 +36,11 @@ config:
     - pyiron-users
   pyiron-jupyterhub:images:
     - label: pyiron_base
-      image: pyiron/base:testbed
+      image: pyiron/base:$(tb pyironTag)
     - label: pyiron_atomistics
-      image: pyiron/pyiron:testbed
+      image: pyiron/pyiron:$(tb pyironTag)
     - label: pyiron_md
-      image: pyiron/md:testbed
+      image: pyiron/md:$(tb pyironTag)
   pyiron-jupyterhub:memLimit: 1G
   pyiron-jupyterhub:cpuLimit: "0.5"
   pyiron-jupyterhub:postgresImage: postgres:15
@@ -66,9 +66,9 @@ config:
     keycloakImage: quay.io/keycloak/keycloak:$KEYCLOAK_VERSION
   pyiron-jupyterhub:images:
     - label: pyiron_base
-      image: pyiron/base:testbed
+      image: pyiron/base:$(tb pyironTag)
     - label: pyiron_atomistics
-      image: pyiron/pyiron:testbed
+      image: pyiron/pyiron:$(tb pyironTag)
   pyiron-jupyterhub:postgresImage: postgres:15
   pyiron-jupyterhub:hubBuildArgs:
     PIP_ARGS: --no-index

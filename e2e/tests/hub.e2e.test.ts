@@ -141,7 +141,7 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         state.aliceCreated = created;
         pulumi(["config", "set", "memLimit", MEM_AFTER]);
         pulumi(["config", "set", "--path", "images[3].label", "pyiron_potentialworkshop"]);
-        pulumi(["config", "set", "--path", "images[3].image", "pyiron/potentialworkshop:testbed"]);
+        pulumi(["config", "set", "--path", "images[3].image", `pyiron/potentialworkshop:${testbed.pyironTag}`]);
 
         const changes = previewSteps().filter((s) => s.op !== "same");
         const described = changes.map((s) => `${s.op} ${s.type} ${s.name}`).sort();
@@ -176,7 +176,7 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         await page.waitForURL(/\/user\/alice\/lab/, { timeout: 300000 });
         const c = inspect(`${PREFIX}-user-alice`);
         assert.equal(c.HostConfig.Memory, memoryBytes(MEM_AFTER));
-        assert.equal(c.Config.Image, "pyiron/potentialworkshop:testbed");
+        assert.equal(c.Config.Image, `pyiron/potentialworkshop:${testbed.pyironTag}`);
     });
 
     step("g. destroy and redeploy: the user logs in again and finds their file; the hub still knows them", async () => {
