@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 mkdir -p "$TESTBED_DIR"
 timings=()
-for step in docker pulumi images keycloak tls stack; do
+for step in docker pulumi images keycloak cluster tls stack; do
     start=$(date +%s)
     bash "$E2E_DIR/testbed/$step.sh"
     timings+=("$step $(($(date +%s) - start))")

@@ -95,6 +95,9 @@ build "postgres:15" "$images/postgres"
 build "quay.io/jupyterhub/jupyterhub:5.5.4" "$images/hub-base" -- "$cache/wheels-hub" wheels "$cache/chp" chp
 build "pyiron-testbed/singleuser:lab" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES" -- "$cache/wheels-singleuser" wheels
 build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE" -- "$cache/wheels-singleuser" wheels
+# The test bed's SLURM cluster: one image for every node, with its users and pyiron_base.
+cluster_users=$(node -p "Object.entries(require('$E2E_DIR/testbed.json').cluster.users).map(([n, u]) => n + ':' + u).join(' ')")
+build "$(node -p "require('$E2E_DIR/testbed.json').cluster.image")" "$images/slurm" --build-arg "PACKAGES=$PYIRON_BASE_PACKAGE" --build-arg "USERS=$cluster_users" -- "$cache/wheels-singleuser" wheels
 build "pyiron-testbed/keycloak:$KEYCLOAK_VERSION" "$images/keycloak" --build-arg "KEYCLOAK_VERSION=$KEYCLOAK_VERSION" -- "$kc" keycloak.tar.gz
 
 # The test stack's pyiron images are these stand-ins under the names it uses.
