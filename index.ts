@@ -21,7 +21,11 @@ const database = new Database("database", {
     network: network.database.name,
     volume: volumes.postgresData.name,
 });
-const userImages = new UserImages("user-images", { images: config.images });
+const userImages = new UserImages("user-images", {
+    namePrefix,
+    images: config.images,
+    hpcLayer: config.hpc ? { pipArgs: config.hpc.pipArgs } : undefined,
+});
 const hubImage = new HubImage("hub-image", { namePrefix, prebuilt: config.hubImage, buildArgs: config.hubBuildArgs });
 const cleanup = new UserServerCleanup("user-servers", { namePrefix }, { dependsOn: [network.users] });
 // Production: the config's Keycloak. Trial: a bundled one (the only difference).
@@ -30,6 +34,7 @@ const { identity, trial } = identityFor(config);
 const hub = new Hub("hub", {
     config,
     identity,
+    images: userImages.spawnable,
     imageId: hubImage.imageId,
     userNetwork: network.users.name,
     databaseNetwork: network.database.name,

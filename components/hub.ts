@@ -13,6 +13,8 @@ export interface HubArgs {
     config: StackConfig;
     /** Who logs users in. */
     identity: Identity;
+    /** The images users choose from, as DockerSpawner starts them (with the HPC layer, if any). */
+    images: Array<{ label: string; image: string }>;
     imageId: pulumi.Input<string>;
     userNetwork: pulumi.Input<string>;
     databaseNetwork: pulumi.Input<string>;
@@ -53,7 +55,7 @@ export class Hub extends pulumi.ComponentResource {
         const tls = config.mode === "production" ? config.tls : undefined;
         const hostPort = config.mode === "production" ? config.httpsPort : config.trial.port;
         const internalPort = tls ? HUB_HTTPS_PORT : HUB_HTTP_PORT;
-        this.configFile = renderJupyterhubConfig({ ...config, tls: !!tls, keycloak: identity.client });
+        this.configFile = renderJupyterhubConfig({ ...config, images: args.images, tls: !!tls, keycloak: identity.client });
         this.container = new docker.Container(`${name}-container`, {
             name: names.hubContainer,
             image: args.imageId,

@@ -1,5 +1,6 @@
 // Renders jupyterhub_config.py from typed settings. Pure and deterministic: the same
 // settings give the same bytes, and no secret is ever written into the file.
+import { memoryBytes } from "../config";
 import type { CommonConfig, KeycloakClient } from "../config";
 import { dockerNames, labelMap, ROLES } from "./names";
 import { env, py, PyExpr, PySet, PyValue } from "./pyLiteral";
@@ -24,6 +25,33 @@ export const HUB_ENV = {
     clientSecret: "OAUTH_CLIENT_SECRET",
 } as const;
 
+/** The variable through which user servers get the clusters (user-image/pyiron_hub_hpc.py). */
+export const HPC_ENV = "PYIRON_HUB_HPC";
+
+/**
+ * The clusters as the start hook reads them: JSON with a fixed key order, so the
+ * rendered file is deterministic. Holds no secret: host keys are public.
+ */
+export function hpcSettings(hpc: NonNullable<CommonConfig["hpc"]>): string {
+    return JSON.stringify({
+        clusters: hpc.clusters.map((c) => ({
+            name: c.name,
+            host: c.host,
+            port: c.port,
+            hostKeys: c.hostKeys,
+            username: c.username,
+            remotePath: c.remotePath,
+            configDir: c.configDir,
+            partitions: c.partitions.map((p) => ({
+                name: p.name,
+                cores: p.cores,
+                runTime: p.runTime,
+                memoryGB: p.memory === undefined ? null : Math.ceil(memoryBytes(p.memory) / 1024 ** 3),
+            })),
+        })),
+    });
+}
+
 /** Port of the hub's HTTPS proxy inside its container. */
 export const HUB_HTTPS_PORT = 8443;
 /** Port of the hub's plain-HTTP proxy inside its container (trial mode). */
@@ -34,7 +62,7 @@ export const HUB_API_PORT = 8081;
 export const USER_HOME = "/home/jovyan";
 
 /** The stack config's keys that jupyterhub_config.py is made of, typed by the schema. */
-export type RenderedKeys = "namePrefix" | "images" | "memLimit" | "cpuLimit" | "idleTimeout" | "admins" | "allowAll" | "allowedUsers" | "allowedGroups";
+export type RenderedKeys = "namePrefix" | "images" | "memLimit" | "cpuLimit" | "idleTimeout" | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc";
 
 /** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
 export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
@@ -103,6 +131,8 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
         // Insertion order is the order of the spawn form.
         ["allowed_images", allowed],
         ["cpu_limit", s.cpuLimit],
+        // Only with hpc: the clusters, for the start hook of the images' HPC layer.
+        ...(s.hpc ? [["environment", { [HPC_ENV]: hpcSettings(s.hpc) }] as [string, PyValue]] : []),
         // Labels let `pulumi destroy` find the user servers it must stop.
         ["extra_create_kwargs", { labels: labelMap(s.namePrefix, ROLES.userServer) }],
         ["http_timeout", HTTP_TIMEOUT],

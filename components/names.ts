@@ -37,6 +37,8 @@ export function dockerNames(namePrefix: string) {
         postgresDataVolume: `${namePrefix}-${ROLES.postgresData}`,
         /** The hub image built from the recipe, tagged by its digest. */
         hubImageRepository: `${namePrefix}-hub`,
+        /** The HPC layer built on a user image, per label (Docker wants lower case). */
+        userImageRepository: (label: string) => `${namePrefix}-user-image-${label.toLowerCase().replace(/[^a-z0-9_.-]/g, "-")}`,
         /** DockerSpawner's container name prefix: `<prefix>-<username>`. */
         userContainerPrefix: `${namePrefix}-user`,
         /** A user's home volume, as DockerSpawner templates it. */

@@ -330,6 +330,70 @@ export const trialSchema = z.strictObject({
     }),
 });
 
+// The cluster's login host as SSH sees it: a lower-case DNS name or an IPv4 address.
+const sshHost = text(253).pipe(
+    z.string().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+        error: "is not a host name (lower-case letters, digits, dots and dashes) or an IPv4 address",
+    }),
+);
+// A host key as the line `ssh-keyscan` prints after the host name: type and base64.
+const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/]{40,1024}={0,2}$/;
+const hostKey = text(1100).pipe(z.string().regex(HOST_KEY, { error: "is not a public host key like `ssh-ed25519 AAAAC3Nz...` (the key type and its base64, as ssh-keyscan prints them after the host name)" }));
+// Templates: the only placeholders are {username} (the hub's) and {clusterUser}.
+function template(allowed: string[], rule: RegExp, what: string) {
+    return text(255).pipe(
+        z
+            .string()
+            .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => allowed.includes(m[1])), { error: `may only use the placeholders ${allowed.map((a) => `{${a}}`).join(", ")}` })
+            .refine((t) => rule.test(t.replace(/\{[^}]*\}/g, "x")), { error: what }),
+    );
+}
+const partitionSchema = z.strictObject({
+    name: text(BOUNDS.name).pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "is not a SLURM partition name" })),
+    cores: numeric(z.number({ error: "is not a number of cores" }).int({ error: "must be whole cores" }).min(1, { error: "must be at least 1" }).max(100000, { error: "is more cores than any partition has" })),
+    memory: text(16).pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size like 4G" })).transform((m) => m.toUpperCase()).optional(),
+    runTime: numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(60, { error: "is under a minute" }).max(366 * 24 * 3600, { error: "is over a year" })),
+});
+const clusterSchema = z.strictObject({
+    name: text(BOUNDS.name).pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "is not a cluster name: lower-case letters, digits and _, starting with a letter" })),
+    host: sshHost,
+    port: port(22),
+    hostKeys: z.array(hostKey).min(1, { error: "is empty: pin the login host's keys (ssh-keyscan), the hub never trusts a key on first use" }).max(10, { error: "lists more than 10 keys" }),
+    username: template(["username"], /^[a-z0-9][a-z0-9._-]*$/, "must give a user name: lower-case letters, digits and . _ - around {username}").default("{username}"),
+    remotePath: template(["clusterUser"], /^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits and . _ / -").default("/home/{clusterUser}/pyiron/remote"),
+    configDir: template(["clusterUser"], /^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits and . _ / -").default("/home/{clusterUser}/pyiron/resources/queues"),
+    partitions: z
+        .array(partitionSchema)
+        .min(1, { error: "is empty: name the SLURM partitions users may submit to" })
+        .max(20, { error: "lists more than 20 partitions" })
+        .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, { error: "names the same partition twice" }),
+});
+const hpcSchema = z.strictObject({
+    clusters: field(
+        z
+            .array(clusterSchema)
+            .min(1, { error: "is empty: name at least one cluster, or remove hpc" })
+            .max(5, { error: "lists more than 5 clusters" })
+            .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, { error: "names the same cluster twice" }),
+        {
+            description:
+                "The SLURM clusters users submit pyiron jobs to over SSH. Each: `name`; `host` (the login host) and `port` (22); `hostKeys` (its public host keys, pinned: never trusted on first use); `username` (the cluster account, a template on `{username}`, default the hub name); `remotePath` and `configDir` (on the cluster, templates on `{clusterUser}`); `partitions`, each with `name`, `cores`, `runTime` (seconds) and optional `memory`. The first cluster and its first partition are the defaults.",
+            type: "list of clusters",
+            example: "",
+            path: true,
+        },
+    ),
+    pipArgs: field(
+        text(1024).pipe(z.string().regex(PIP_ARGS, { error: "is not a list of pip options like `--no-index` (each starts with -, values joined by =)" })).optional(),
+        {
+            description: "Extra pip options for the user images' HPC layer, e.g. `--no-index` to install only from `user-image/wheels/`.",
+            type: "string",
+            example: "--no-index",
+            path: true,
+        },
+    ),
+});
+
 // Keys both modes share.
 const commonShape = {
     allowAll: field(boolean().default(false), {
@@ -484,6 +548,12 @@ const commonShape = {
         description: "The Postgres image of the hub database. Only change the major version together with a dump and restore.",
         type: "image",
         example: "postgres:17",
+    }),
+    hpc: field(hpcSchema.optional(), {
+        description: "Optional: pyiron jobs sent from JupyterLab to SLURM clusters over SSH (`hpc.*`, below). Unset: user servers know no cluster, as before. Set: each image gets a thin layer with paramiko and a start hook that writes the user's pysqa config and SSH key.",
+        type: "object",
+        example: "",
+        path: true,
     }),
     deleteDataOnDestroy: field(boolean().default(false), {
         description: "Let `pulumi destroy` delete the hub database and hub data volumes. Off: destroy keeps them and the next `pulumi up` reuses them.",

@@ -274,6 +274,23 @@ describe("component options", () => {
         assert.equal(one("docker:index/volume:Volume", "doomed-postgres-data").retainOnDelete, false);
     });
 
+    it("builds the HPC layer on every user image with hpc, and users spawn those", async () => {
+        const { UserImages, USER_RECIPE_DIR } = await import("../../components/images");
+        const u = new UserImages("hpc-images", {
+            namePrefix: "lab",
+            images: [{ label: "Base", image: "pyiron/base:2025-11-24" }, { label: "md", image: "pyiron/md:2025-11-24" }],
+            hpcLayer: { pipArgs: "--no-index" },
+        });
+        await settled();
+        for (const [i, label] of ["Base", "md"].entries()) {
+            const built = one("docker:index/remoteImage:RemoteImage", `hpc-images-${label}-hpc`);
+            assert.equal(built.inputs.build.context, USER_RECIPE_DIR);
+            assert.deepEqual(built.inputs.build.buildArgs, { BASE_IMAGE: u.spawnable[i].image === built.inputs.name ? ["pyiron/base:2025-11-24", "pyiron/md:2025-11-24"][i] : "?", PIP_ARGS: "--no-index" });
+            assert.match(built.inputs.name, new RegExp(`^lab-user-image-${label.toLowerCase()}:[0-9a-f]{12}$`));
+            assert.ok(built.dependencies.includes(one("docker:index/remoteImage:RemoteImage", `hpc-images-${label}`).urn), "built after the base is pulled");
+        }
+    });
+
     it("tags a build with other build args as a different image", async () => {
         const { HubImage } = await import("../../components/hubImage");
         const a = new HubImage("args-a", { namePrefix: "x", buildArgs: {} });

@@ -26,6 +26,13 @@ const PRODUCTION: Record<string, unknown> = {
 };
 const TRIAL: Record<string, unknown> = { mode: "trial" };
 
+const CLUSTER = {
+    name: "lab",
+    host: "login.cluster.example.org",
+    hostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIjTZdOB8UhU7bE5PCJPFOVQvsZROrEq16yaSKrcKoj9"],
+    partitions: [{ name: "batch", cores: 4, runTime: 3600 }],
+};
+
 type Variant = { base: Record<string, unknown>; change: Record<string, unknown> };
 const production = (change: Record<string, unknown>): Variant => ({ base: PRODUCTION, change });
 const trial = (change: Record<string, unknown>): Variant => ({ base: TRIAL, change });
@@ -67,6 +74,8 @@ const VARIANTS: Record<string, Variant> = {
     "hubBuildArgs.PIP_ARGS": production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
     postgresImage: production({ postgresImage: "postgres:16" }),
     deleteDataOnDestroy: production({ deleteDataOnDestroy: "true" }),
+    "hpc.clusters": production({ hpc: { clusters: [CLUSTER] } }),
+    "hpc.pipArgs": { base: { ...PRODUCTION, hpc: { clusters: [CLUSTER] } }, change: { hpc: { clusters: [CLUSTER], pipArgs: "--no-index" } } },
 };
 
 /** Keys that only allow a value elsewhere; each with a config it lets through and one without it. */
@@ -130,7 +139,7 @@ describe("config wiring", () => {
 
     for (const [key, variant] of Object.entries(VARIANTS)) {
         it(`changes the deployment when ${key} changes`, async () => {
-            const baseline = variant.base === TRIAL ? baselines.trial : baselines.production;
+            const baseline = variant.base === TRIAL ? baselines.trial : variant.base === PRODUCTION ? baselines.production : await deploy({ base: variant.base, change: {} });
             assert.notEqual(await deploy(variant), baseline, `${key} reaches no resource input and no rendered file`);
         });
     }
