@@ -42,6 +42,12 @@ wheels "$cache/wheels-hub" -r "$PROJECT_DIR/hub-image/requirements.txt"
 # shellcheck disable=SC2086
 wheels "$cache/wheels-singleuser" $SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE
 
+# The HPC layer on the user images (user-image/) installs pysqa's remote extra from
+# user-image/wheels/ with hpc.pipArgs=--no-index.
+wheels "$cache/wheels-hpc" "$PYSQA_REMOTE_PACKAGE"
+rm -f "$PROJECT_DIR"/user-image/wheels/*.whl
+cp "$cache"/wheels-hpc/*.whl "$PROJECT_DIR/user-image/wheels/"
+
 # The hub recipe of the project installs from hub-image/wheels/ with PIP_ARGS=--no-index.
 rm -f "$PROJECT_DIR"/hub-image/wheels/*.whl
 cp "$cache"/wheels-hub/*.whl "$PROJECT_DIR/hub-image/wheels/"

@@ -56,7 +56,7 @@ export function previewSteps(): Array<{ op: string; type: string; name: string; 
     }));
 }
 
-export function docker(args: string[], opts: { allowFailure?: boolean } = {}): SpawnSyncReturns<string> {
+export function docker(args: string[], opts: { allowFailure?: boolean; input?: string } = {}): SpawnSyncReturns<string> {
     return run("docker", args, opts);
 }
 

@@ -1,0 +1,153 @@
+// pyiron jobs from a user's server to the test bed's SLURM cluster, on the `testbed-hpc`
+// stack: users log in through Keycloak in Chromium; their servers run the HPC layer
+// built by the program; the cluster's admins (this harness) install each user's public
+// key and pyiron's cluster-side settings, as the README's cluster section says.
+import assert from "node:assert/strict";
+import { after, before, describe } from "node:test";
+import {
+    apiToken, closeBrowser, docker, HUB, hubRequest, login, newSession, pulumi, runInKernel, step as testbedStep, testbed, waitFor,
+} from "./testbed";
+
+const STACK = testbed.hpc.stack;
+const PREFIX = testbed.hpc.namePrefix;
+const CLUSTER = testbed.cluster;
+const step = (name: string, fn: () => Promise<void>) => testbedStep(name, fn, [`${PREFIX}-hub`, `${PREFIX}-user-alice`, CLUSTER.controller]);
+const tokens: Record<string, string> = {};
+
+/** Logs a user in through Keycloak, starts their server and returns an API token. */
+async function serverFor(user: string): Promise<string> {
+    const s = await newSession();
+    await login(s.page, user);
+    const token = await waitFor("an API token", async () => {
+        await s.page.goto(`${HUB}/hub/home`);
+        return apiToken(s.page, user);
+    }, 30);
+    await s.context.close();
+    await startServer(user, token);
+    return token;
+}
+
+async function startServer(user: string, token: string): Promise<void> {
+    const r = await hubRequest("POST", `/hub/api/users/${user}/server`, { token });
+    assert.ok([201, 202, 400].includes(r.status), `spawn: ${r.status} ${r.body}`);
+    await waitFor(`${user}'s server`, async () => {
+        const u = JSON.parse((await hubRequest("GET", `/hub/api/users/${user}`, { token })).body);
+        return u.servers?.[""]?.ready ? true : undefined;
+    }, 300);
+}
+
+/** What a cluster's admins do once per user: the key, and pyiron's cluster-side files. */
+function clusterAccount(user: string, publicKey: string): void {
+    const { login: host, partition } = CLUSTER;
+    docker(["exec", "-i", "-u", user, host, "sh", "-c", [
+        "set -e",
+        "umask 077",
+        "mkdir -p ~/.ssh ~/pyiron/resources/queues ~/pyiron/remote",
+        "cat > ~/.ssh/authorized_keys",
+        "printf '[DEFAULT]\\nRESOURCE_PATHS = %s/pyiron/resources\\nDISABLE_DATABASE = True\\nPROJECT_CHECK_ENABLED = False\\n' \"$HOME\" > ~/.pyiron",
+        `printf 'queue_type: SLURM\\nqueue_primary: ${partition}\\nqueues:\\n  ${partition}: {cores_min: 1, cores_max: 1, run_time_max: 600, script: slurm.sh}\\n' > ~/pyiron/resources/queues/queue.yaml`,
+        `printf '#!/bin/bash\\n#SBATCH --output=time.out\\n#SBATCH --job-name={{job_name}}\\n#SBATCH --chdir={{working_directory}}\\n#SBATCH --partition=${partition}\\n#SBATCH --ntasks={{cores}}\\n{{command}}\\n' > ~/pyiron/resources/queues/slurm.sh`,
+    ].join("\n")], { input: `${publicKey}\n` });
+}
+
+/** The controller's accounting of SLURM job `id`: its name, user, node and state. */
+function accounting(id: string): { name: string; user: string; node: string; state: string } | undefined {
+    const out = docker(["exec", CLUSTER.controller, "sacct", "-c", "-n", "-P", "-j", id, "-o", "JobID,JobName,User,NodeList,State"]).stdout;
+    const line = out.split("\n").find((l) => l.split("|")[0] === id);
+    if (!line) return undefined;
+    const [, name, user, node, state] = line.split("|");
+    return { name, user, node, state };
+}
+
+const SUBMIT = (seconds: number, jobName: string) => [
+    "import time",
+    "from pyiron_base import Project",
+    "def slow_add(a, b, seconds):",
+    "    import time",
+    "    time.sleep(seconds)",
+    "    return a + b",
+    "pr = Project('hpc_e2e')",
+    `job = pr.wrap_python_function(slow_add, a=40, b=2, seconds=${seconds}, job_name=${JSON.stringify(jobName)}, automatically_rename=False)`,
+    `job.server.queue = ${JSON.stringify(CLUSTER.partition)}`,
+    "job.run()",
+    "print('LOCAL_ID', job.job_id, 'QUEUE_ID', job.server.queue_id, 'STATUS', job.status)",
+].join("\n");
+
+describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
+    before(() => {
+        pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK });
+        for (const v of docker(["volume", "ls", "-q"]).stdout.split("\n").filter((v) => v.startsWith(`${PREFIX}-`))) {
+            docker(["volume", "rm", "-f", v]);
+        }
+        pulumi(["up", "--yes", "--skip-preview"], { stack: STACK });
+        // The cluster is reached through the user network here (on a site: routed).
+        docker(["network", "connect", `${PREFIX}-users`, CLUSTER.login]);
+    });
+
+    after(async () => {
+        await closeBrowser();
+        docker(["network", "disconnect", "-f", `${PREFIX}-users`, CLUSTER.login], { allowFailure: true });
+        pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK }, );
+    });
+
+    step("1. alice's pyiron job goes over SSH with her own key and runs on a compute node as her cluster account", async () => {
+        tokens.alice = await serverFor("alice");
+        const key = await runInKernel("alice", tokens.alice, "import subprocess; print(subprocess.run(['python3', '/usr/local/lib/pyiron-hub/pyiron_hub_hpc.py', 'key'], capture_output=True, text=True).stdout)");
+        assert.match(key, /^ssh-ed25519 \S+ alice@pyiron-hub$/m, key);
+        clusterAccount("alice", key.trim());
+        const submitted = await runInKernel("alice", tokens.alice, SUBMIT(1, "add_on_cluster"), 240);
+        assert.match(submitted, /LOCAL_ID \d+ QUEUE_ID \d+ STATUS (submitted|running)/, submitted);
+        const [, localId, slurmId] = /LOCAL_ID (\d+) QUEUE_ID (\d+)/.exec(submitted)!;
+        // The cluster's own accounting of the SLURM job pyiron reported; pyiron names it pi_<local id>.
+        const acct = await waitFor("the job in sacct", async () => {
+            const a = accounting(slurmId);
+            return a?.state === "COMPLETED" ? a : undefined;
+        }, 120);
+        assert.equal(acct.name, `pi_${localId}`);
+        assert.match(acct.user, /^alice\(\d+\)$/);
+        assert.match(acct.node, /^slurm-c\d$/);
+    });
+
+    step("2. bob can read neither alice's job files on the cluster nor her home in the hub", async () => {
+        const probe = docker(["exec", "-u", "bob", CLUSTER.login, "ls", "/home/alice/pyiron/remote"], { allowFailure: true });
+        assert.notEqual(probe.status, 0, probe.stdout);
+        assert.match(probe.stderr, /Permission denied/);
+        tokens.bob = await serverFor("bob");
+        const mounts = JSON.parse(docker(["inspect", `${PREFIX}-user-bob`]).stdout)[0].Mounts.map((m: { Name?: string }) => m.Name);
+        assert.deepEqual(mounts, [`${PREFIX}-home-bob`]);
+        const inBob = await runInKernel("bob", tokens.bob, "import os; print('HOMES', sorted(os.listdir('/home')))");
+        assert.match(inBob, /HOMES \['jovyan'\]/);
+    });
+
+    step("3. a wrong host key and an unreachable cluster give clear errors; the hub and bob are unaffected", async () => {
+        const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPKUqLBvMwDw9i8Z5ZrL0Yx3d2rz5aD0w0Yb0t1JQX9Q";
+        const tryQueue = [
+            "from pyiron_base import state",
+            "state.update()",
+            "try:",
+            "    print('QUEUE', state.queue_adapter.get_status_of_my_jobs())",
+            "except Exception as e:",
+            "    print('ERROR', type(e).__name__, e)",
+        ].join("\n");
+        const wrong = await runInKernel("alice", tokens.alice, [
+            "import os, pathlib",
+            "p = pathlib.Path.home() / '.pyiron-hub/hpc/known_hosts'",
+            "good = p.read_text()",
+            `p.write_text(good.split(' ')[0] + ' ${wrongKey}\\n')`,
+            tryQueue,
+            "p.write_text(good)",
+        ].join("\n"));
+        assert.match(wrong, /ERROR (BadHostKeyException|SSHException) .*(Host key for server|does not match|not found in known_hosts)/i, wrong);
+        docker(["network", "disconnect", "-f", `${PREFIX}-users`, CLUSTER.login]);
+        try {
+            const unreachable = await runInKernel("alice", tokens.alice, tryQueue, 120);
+            assert.match(unreachable, /ERROR (gaierror|socket\.gaierror|NoValidConnectionsError|SSHException|OSError)/, unreachable);
+        } finally {
+            docker(["network", "connect", `${PREFIX}-users`, CLUSTER.login]);
+        }
+        const health = await hubRequest("GET", "/hub/health");
+        assert.equal(health.status, 200);
+        const bob = await runInKernel("bob", tokens.bob, "print('BOB', 1 + 1)");
+        assert.match(bob, /BOB 2/);
+    });
+});
