@@ -115,6 +115,10 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
         logoutUrl: k.logoutUrl ?? derived.logoutUrl,
         callbackUrl: k.callbackUrl ?? `${rest.publicUrl}/hub/oauth_callback`,
     };
+    // The callback is the hub's own: the browser brings the login code there.
+    if (new URL(keycloak.callbackUrl).origin !== pub.origin) {
+        problems.push(`keycloak.callbackUrl: must be on the hub's own origin, ${pub.origin} (got ${show(keycloak.callbackUrl)}). Fix: ${rmCommand("keycloak.callbackUrl")}`);
+    }
     const urls = ["realmUrl", "authorizeUrl", "tokenUrl", "userdataUrl", "logoutUrl"] as const;
     if (k.allowInsecureHttp && !urls.some((name) => keycloak[name].startsWith("http:"))) {
         problems.push(`keycloak.allowInsecureHttp: is true, but every Keycloak URL uses https://, so it would be ignored. Fix: ${rmCommand("keycloak.allowInsecureHttp")}`);

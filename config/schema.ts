@@ -78,6 +78,7 @@ const imageRef = text(512)
     .refine((ref) => /:[\w][\w.-]*$|@sha256:/.test(ref.replace(/^[^/]+:[0-9]+\//, "")), {
         error: "has no tag: name one (e.g. `:2025-11-24`), so that an update never changes the image by surprise",
     })
+    .refine((ref) => !/^[^/]+:(\d+)\//.test(ref) || Number(/^[^/]+:(\d+)\//.exec(ref)![1]) <= 65535, { error: "names a registry port above 65535" })
     .refine((ref) => !/:latest(@|$)/.test(ref), { error: "is tagged latest, which moves: pin a version or date tag" })
     .refine((ref) => !/^(?:docker\.io\/)?pyiron\/[^:@]+:/.test(ref) || /:\d{4}-\d{2}-\d{2}(@|$)/.test(ref), {
         error: "is a pyiron image without a date tag: pyiron publishes YYYY-MM-DD tags (npm run image-tags lists them)",
@@ -233,7 +234,9 @@ function endpointField(name: EndpointName, what: string, more = "") {
 }
 
 const keycloakSchema = z.strictObject({
-    realmUrl: field(url("the realm, e.g. https://keycloak.example.org/realms/pyiron"), {
+    realmUrl: field(url("the realm, e.g. https://keycloak.example.org/realms/pyiron").refine((u) => !URL.canParse(u) || /^(?:\/[A-Za-z0-9._~-]+)*\/realms\/[A-Za-z0-9._-]+$/.test(new URL(u).pathname), {
+        error: "is not a realm URL: it ends in /realms/<realm name>, e.g. https://keycloak.example.org/realms/pyiron",
+    }), {
         description: "URL of the Keycloak realm. The authorize, token, userinfo and logout endpoints follow from it (Keycloak 17+ has no `/auth` prefix).",
         type: "URL",
         example: "https://keycloak.example.org/realms/pyiron",
@@ -287,7 +290,8 @@ export const productionShape = {
     }),
     // Never echoed in a message (config/messages.ts); checked without trimming.
     [CLIENT_SECRET_KEY]: field(z.string().min(1, { error: "is empty" }).max(1024, { error: "is longer than 1024 characters" })
-        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab or escape)" }), {
+        .refine((v) => !CONTROL.test(v), { error: "holds a control character (a newline, tab or escape)" })
+        .refine((v) => v === v.trim(), { error: "has blanks at its start or end, which Keycloak would not send" }), {
         description: "Secret of the Keycloak client. Set it with `--secret`; it reaches the hub only through its environment.",
         type: "secret",
         example: "<client secret>",
@@ -541,7 +545,9 @@ const commonShape = {
             path: true,
         },
     ),
-    postgresImage: field(imageRef.refine((ref) => {
+    postgresImage: field(imageRef.refine((ref) => /(?:^|\/)postgres[:@]/.test(ref), {
+        error: "is not a Postgres image (its name ends in /postgres, like the official postgres image, whose settings the program uses)",
+    }).refine((ref) => {
         const major = /(?:^|\/)postgres:(\d+)/.exec(ref);
         return !major || Number(major[1]) >= 13;
     }, { error: "is a Postgres older than 13, which the hub's database driver no longer supports" }).default("postgres:17"), {

@@ -84,7 +84,8 @@ export function migrate(old: unknown, extra: Record<string, string> = {}): Migra
             problems.push(`${e.from}: is not a string`);
             return undefined;
         }
-        return { value: String(e.value).trim(), from: e.from };
+        // A secret is taken as it is: trimming would change it; the schema refuses blanks.
+        return { value: k === "CLIENT_SECRET" ? String(e.value) : String(e.value).trim(), from: e.from };
     };
     const set = (key: string, v: { value: string; from: string } | undefined, secret = false) => {
         if (v) sets.push({ key, value: v.value, secret, from: v.from });

@@ -61,6 +61,11 @@ const CLASSES: Record<string, Row[]> = {
         ["a logout URL with a query", kc({ logoutUrl: "https://kc.example.org/realms/p/protocol/openid-connect/logout?ui_locales=de" }), /^keycloak\.logoutUrl: has a query or fragment/],
         ["a newline inside an endpoint", kc({ authorizeUrl: "https://kc.example.org/realms/p/protocol/openid-connect/a\nuth" }), /^keycloak\.authorizeUrl: holds a control character/],
         ["an encoded control character", kc({ tokenUrl: "https://kc.example.org/realms/p/%0atoken" }), /^keycloak\.tokenUrl: encodes a control character/],
+        ["a realm URL without /realms/", kc({ realmUrl: "https://kc.example.org" }), /^keycloak\.realmUrl: is not a realm URL/],
+        ["an endpoint given as the realm", kc({ realmUrl: "https://kc.example.org/realms/pyiron/protocol/openid-connect/auth" }), /^keycloak\.realmUrl: is not a realm URL/],
+        ["a realm URL naming no realm", kc({ realmUrl: "https://kc.example.org/realms/" }), /^keycloak\.realmUrl: is not a realm URL/],
+        ["a callback on another host", kc({ callbackUrl: "https://evil.example.net/hub/oauth_callback" }), /^keycloak\.callbackUrl: must be on the hub's own origin, https:\/\/hub\.example\.org/],
+        ["a callback over http", kc({ callbackUrl: "http://hub.example.org/hub/oauth_callback" }), /^keycloak\.callbackUrl: must be on the hub's own origin/],
         ["an overlong URL", { publicUrl: `https://${long(2100)}.example.org` }, /^publicUrl: is longer than 2048 characters/],
     ],
     "credentials and secrets where they would leak": [
@@ -71,6 +76,7 @@ const CLASSES: Record<string, Row[]> = {
         ["a client secret with a tab", { keycloakClientSecret: "[abc\tdef" }, /^keycloakClientSecret: holds a control character/],
         ["a client secret with a newline", { keycloakClientSecret: "abc\ndef" }, /^keycloakClientSecret: holds a control character/],
         ["an empty client secret", { keycloakClientSecret: "" }, /^keycloakClientSecret: is empty/],
+        ["a client secret with blanks around it", { keycloakClientSecret: " s3cret " }, /^keycloakClientSecret: has blanks at its start or end/],
         ["an overlong client secret", { keycloakClientSecret: long(1025, "x") }, /^keycloakClientSecret: is longer than 1024 characters/],
     ],
     "usernames Keycloak or JupyterHub would fold or refuse": [
@@ -129,6 +135,8 @@ const CLASSES: Record<string, Row[]> = {
         ["the bare JupyterHub image as the hub", { hubImage: "quay.io/jupyterhub/jupyterhub:5.5.4" }, /^hubImage: is the bare JupyterHub image/],
         ["a base image that is no image", { hubBuildArgs: { JUPYTERHUB_IMAGE: "not an image!" } }, /^hubBuildArgs\.JUPYTERHUB_IMAGE: is not a Docker image reference/],
         ["postgres latest", { postgresImage: "postgres:latest" }, /^postgresImage: is tagged latest/],
+        ["a database that is not Postgres", { postgresImage: "mysql:8" }, /^postgresImage: is not a Postgres image/],
+        ["a registry port past 65535", image("base", "localhost:99999/x:1"), /^images\[0\]\.image: names a registry port above 65535/],
         ["an ancient Postgres", { postgresImage: "postgres:9.5" }, /^postgresImage: is a Postgres older than 13/],
         ["an old Keycloak for the trial", trial({ trial: { keycloakImage: "quay.io/keycloak/keycloak:21.1.2" } }), /^trial\.keycloakImage: is a Keycloak older than 25/],
     ],

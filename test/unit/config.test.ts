@@ -79,11 +79,11 @@ describe("stack config: accepted input", () => {
         raw.keycloak = {
             ...(raw.keycloak as object),
             tokenUrl: "https://sso.example.org/token",
-            callbackUrl: "https://hub.example.org:8443/hub/oauth_callback",
+            callbackUrl: "https://hub.example.org/hub/other_callback",
         };
         const config = production(raw);
         assert.equal(config.keycloak.tokenUrl, "https://sso.example.org/token");
-        assert.equal(config.keycloak.callbackUrl, "https://hub.example.org:8443/hub/oauth_callback");
+        assert.equal(config.keycloak.callbackUrl, "https://hub.example.org/hub/other_callback");
         assert.match(config.keycloak.authorizeUrl, /realms\/pyiron\/protocol\/openid-connect\/auth$/);
     });
 
