@@ -3,9 +3,11 @@
 // built by the program; the cluster's admins (this harness) install each user's public
 // key and pyiron's cluster-side settings, as the README's cluster section says.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe } from "node:test";
 import {
-    apiToken, closeBrowser, docker, HUB, hubRequest, login, newSession, pulumi, runInKernel, step as testbedStep, testbed, waitFor,
+    apiToken, closeBrowser, docker, HUB, hubRequest, login, newSession, PROJECT_DIR, pulumi, runInKernel, step as testbedStep, testbed, waitFor,
 } from "./testbed";
 
 const STACK = testbed.hpc.stack;
@@ -36,18 +38,16 @@ async function startServer(user: string, token: string): Promise<void> {
     }, 300);
 }
 
-/** What a cluster's admins do once per user: the key, and pyiron's cluster-side files. */
+/** What a cluster's admins do once per user: the key, and pyiron's cluster-side files (cluster-side/). */
 function clusterAccount(user: string, publicKey: string): void {
     const { login: host, partition } = CLUSTER;
-    docker(["exec", "-i", "-u", user, host, "sh", "-c", [
-        "set -e",
-        "umask 077",
-        "mkdir -p ~/.ssh ~/pyiron/resources/queues ~/pyiron/remote",
-        "cat > ~/.ssh/authorized_keys",
-        "printf '[DEFAULT]\\nRESOURCE_PATHS = %s/pyiron/resources\\nDISABLE_DATABASE = True\\nPROJECT_CHECK_ENABLED = False\\n' \"$HOME\" > ~/.pyiron",
-        `printf 'queue_type: SLURM\\nqueue_primary: ${partition}\\nqueues:\\n  ${partition}: {cores_min: 1, cores_max: 1, run_time_max: 600, script: slurm.sh}\\n' > ~/pyiron/resources/queues/queue.yaml`,
-        `printf '#!/bin/bash\\n#SBATCH --output=time.out\\n#SBATCH --job-name={{job_name}}\\n#SBATCH --chdir={{working_directory}}\\n#SBATCH --partition=${partition}\\n#SBATCH --ntasks={{cores}}\\n{{command}}\\n' > ~/pyiron/resources/queues/slurm.sh`,
-    ].join("\n")], { input: `${publicKey}\n` });
+    const put = (file: string, content: string) => docker(["exec", "-i", "-u", user, host, "sh", "-c", `umask 077 && mkdir -p "$(dirname ${file})" && cat > ${file}`], { input: content });
+    const side = (name: string) => fs.readFileSync(path.join(PROJECT_DIR, "cluster-side", name), "utf8");
+    put("~/.ssh/authorized_keys", `${publicKey}\n`);
+    put("~/.pyiron", `[DEFAULT]\nRESOURCE_PATHS = /home/${user}/pyiron/resources\nDISABLE_DATABASE = True\nPROJECT_CHECK_ENABLED = False\n`);
+    put("~/pyiron/resources/queues/queue.yaml", `queue_type: SLURM\nqueue_primary: ${partition}\nqueues:\n  ${partition}: {cores_min: 1, cores_max: 1, run_time_max: 600, script: slurm.sh}\n`);
+    put("~/pyiron/resources/queues/slurm.sh", side("slurm.sh").replace("PARTITION", partition));
+    put("~/pyiron/resources/queues/pyiron_finalize_status.py", side("pyiron_finalize_status.py"));
 }
 
 /** The controller's accounting of SLURM job `id`: its name, user, node and state. */
@@ -73,6 +73,19 @@ const SUBMIT = (seconds: number, jobName: string) => [
     "print('LOCAL_ID', job.job_id, 'QUEUE_ID', job.server.queue_id, 'STATUS', job.status)",
 ].join("\n");
 
+const COLLECT = (jobName: string) => [
+    "import time",
+    "from pyiron_base import Project",
+    "pr = Project('hpc_e2e')",
+    "for _ in range(60):",
+    "    pr.update_from_remote()",
+    `    job = pr.load(${JSON.stringify(jobName)})`,
+    "    if job.status == 'finished':",
+    "        break",
+    "    time.sleep(2)",
+    "print('RESULT', job.output['result'], job.status)",
+].join("\n");
+
 describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
     before(() => {
         pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK });
@@ -90,7 +103,7 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK }, );
     });
 
-    step("1. alice's pyiron job goes over SSH with her own key and runs on a compute node as her cluster account", async () => {
+    step("1. alice's pyiron job goes over SSH with her own key, runs on a compute node as her cluster account, and its result comes back", async () => {
         tokens.alice = await serverFor("alice");
         const key = await runInKernel("alice", tokens.alice, "import subprocess; print(subprocess.run(['python3', '/usr/local/lib/pyiron-hub/pyiron_hub_hpc.py', 'key'], capture_output=True, text=True).stdout)");
         assert.match(key, /^ssh-ed25519 \S+ alice@pyiron-hub$/m, key);
@@ -106,6 +119,8 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         assert.equal(acct.name, `pi_${localId}`);
         assert.match(acct.user, /^alice\(\d+\)$/);
         assert.match(acct.node, /^slurm-c\d$/);
+        const result = await runInKernel("alice", tokens.alice, COLLECT("add_on_cluster"), 200);
+        assert.match(result, /RESULT 42 finished/, result);
     });
 
     step("2. bob can read neither alice's job files on the cluster nor her home in the hub", async () => {
@@ -119,7 +134,24 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         assert.match(inBob, /HOMES \['jovyan'\]/);
     });
 
-    step("3. a wrong host key and an unreachable cluster give clear errors; the hub and bob are unaffected", async () => {
+    step("3. a job outlives alice's server: after a respawn she collects it", async () => {
+        const submitted = await runInKernel("alice", tokens.alice, SUBMIT(20, "outlives_server"), 240);
+        const [, , slurmId] = /LOCAL_ID (\d+) QUEUE_ID (\d+)/.exec(submitted) ?? assert.fail(submitted);
+        const stop = await hubRequest("DELETE", "/hub/api/users/alice/server", { token: tokens.alice });
+        assert.ok([202, 204].includes(stop.status), `stop: ${stop.status}`);
+        await waitFor("alice's server to stop", async () => {
+            const u = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token: tokens.alice })).body);
+            return u.servers?.[""] ? undefined : true;
+        }, 120);
+        // The job was still running when the server went.
+        assert.notEqual(accounting(slurmId)?.state, "COMPLETED");
+        await waitFor("the job to complete on the cluster", async () => (accounting(slurmId)?.state === "COMPLETED" ? true : undefined), 120);
+        await startServer("alice", tokens.alice);
+        const result = await runInKernel("alice", tokens.alice, COLLECT("outlives_server"), 200);
+        assert.match(result, /RESULT 42 finished/, result);
+    });
+
+    step("4. a wrong host key and an unreachable cluster give clear errors; the hub and bob are unaffected", async () => {
         const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPKUqLBvMwDw9i8Z5ZrL0Yx3d2rz5aD0w0Yb0t1JQX9Q";
         const tryQueue = [
             "from pyiron_base import state",
