@@ -24,11 +24,14 @@ export const ROLES = {
     userServer: "user-server",
 } as const;
 
+/** The suffix of every deployment's internal database network. */
+export const DATABASE_NETWORK_SUFFIX = "-database";
+
 /** The Docker names of one deployment. */
 export function dockerNames(namePrefix: string) {
     return {
         usersNetwork: `${namePrefix}-users`,
-        databaseNetwork: `${namePrefix}-database`,
+        databaseNetwork: `${namePrefix}${DATABASE_NETWORK_SUFFIX}`,
         keycloakNetwork: `${namePrefix}-keycloak`,
         hubContainer: `${namePrefix}-hub`,
         postgresContainer: `${namePrefix}-postgres`,

@@ -2,7 +2,7 @@
 // ConfigError listing every problem out. No I/O.
 import { z } from "zod";
 import { realmEndpoints } from "./keycloak";
-import { dockerNames } from "../components/names";
+import { DATABASE_NETWORK_SUFFIX } from "../components/names";
 import { ConfigError, describeIssue, rmCommand, setCommand, show } from "./messages";
 import { CLIENT_SECRET_KEY, configSchema, trialConfigSchema } from "./schema";
 import { CommonConfig, ParsedConfig, ProductionConfig, TrialConfig } from "./types";
@@ -28,7 +28,7 @@ function browserPort(key: string, port: number, problems: string[], fallback: st
 function commonRules(c: CommonConfig, problems: string[]) {
     for (const [i, n] of c.hubExtraNetworks.entries()) {
         // This stack's own networks, or another deployment's, e.g. its database network.
-        if (n.startsWith(`${c.namePrefix}-`) || n.endsWith(dockerNames("").databaseNetwork)) {
+        if (n.startsWith(`${c.namePrefix}-`) || n.endsWith(DATABASE_NETWORK_SUFFIX)) {
             problems.push(`hubExtraNetworks[${i}]: ${show(n)} is this stack's own network or a hub database network; the hub joins its own already and must not join another's. Fix: ${rmCommand(`hubExtraNetworks[${i}]`)}`);
         }
     }
