@@ -39,6 +39,8 @@ export function hpcSettings(hpc: NonNullable<CommonConfig["hpc"]>): string {
             host: c.host,
             port: c.port,
             hostKeys: c.hostKeys,
+            // Only when set, so a stack without jump hosts renders as before.
+            ...(c.jumpHost ? { jumpHost: { host: c.jumpHost.host, port: c.jumpHost.port, hostKeys: c.jumpHost.hostKeys } } : {}),
             username: c.username,
             remotePath: c.remotePath,
             configDir: c.configDir,

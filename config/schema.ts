@@ -358,11 +358,19 @@ const partitionSchema = z.strictObject({
     memory: text(16).pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size like 4G" })).transform((m) => m.toUpperCase()).optional(),
     runTime: numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(60, { error: "is under a minute" }).max(366 * 24 * 3600, { error: "is over a year" })),
 });
+// A jump host before the login host: the user's own key and cluster account on both,
+// and the jump host's keys pinned like the login host's.
+const jumpHostSchema = z.strictObject({
+    host: sshHost,
+    port: port(22),
+    hostKeys: z.array(hostKey).min(1, { error: "is empty: pin the jump host's keys (ssh-keyscan), the hub never trusts a key on first use" }).max(10, { error: "lists more than 10 keys" }),
+});
 const clusterSchema = z.strictObject({
     name: text(BOUNDS.name).pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "is not a cluster name: lower-case letters, digits and _, starting with a letter" })),
     host: sshHost,
     port: port(22),
     hostKeys: z.array(hostKey).min(1, { error: "is empty: pin the login host's keys (ssh-keyscan), the hub never trusts a key on first use" }).max(10, { error: "lists more than 10 keys" }),
+    jumpHost: jumpHostSchema.optional(),
     username: template(["username"], /^[a-z0-9][a-z0-9._-]*$/, "must give a user name: lower-case letters, digits and . _ - around {username}").default("{username}"),
     remotePath: template(["clusterUser"], /^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits and . _ / -").default("/home/{clusterUser}/pyiron/remote"),
     configDir: template(["clusterUser"], /^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits and . _ / -").default("/home/{clusterUser}/pyiron/resources/queues"),
@@ -381,7 +389,7 @@ const hpcSchema = z.strictObject({
             .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, { error: "names the same cluster twice" }),
         {
             description:
-                "The SLURM clusters users submit pyiron jobs to over SSH. Each: `name`; `host` (the login host) and `port` (22); `hostKeys` (its public host keys, pinned: never trusted on first use); `username` (the cluster account, a template on `{username}`, default the hub name); `remotePath` and `configDir` (on the cluster, templates on `{clusterUser}`); `partitions`, each with `name`, `cores`, `runTime` (seconds) and optional `memory`. The first cluster and its first partition are the defaults.",
+                "The SLURM clusters users submit pyiron jobs to over SSH. Each: `name`; `host` (the login host) and `port` (22); `hostKeys` (its public host keys, pinned: never trusted on first use); optional `jumpHost` with `host`, `port` (22) and `hostKeys`, when the login host is reached through another (same account and key on both); `username` (the cluster account, a template on `{username}`, default the hub name); `remotePath` and `configDir` (on the cluster, templates on `{clusterUser}`); `partitions`, each with `name`, `cores`, `runTime` (seconds) and optional `memory`. The first cluster and its first partition are the defaults.",
             type: "list of clusters",
             example: "",
             path: true,

@@ -6,4 +6,10 @@ if [ -n "${PYIRON_HUB_HPC:-}" ]; then
     if [ ! -e "${HOME}/.pyiron" ] && [ -z "${PYIRONRESOURCEPATHS:-}" ]; then
         export PYIRONRESOURCEPATHS="${HOME}/.pyiron-hub/hpc/resources"
     fi
+    # One tunnel per cluster behind a jump host, for the life of the server.
+    for pyiron_hub_cluster in $(python3 /usr/local/lib/pyiron-hub/pyiron_hub_hpc.py jumps 2>/dev/null); do
+        nohup python3 /usr/local/lib/pyiron-hub/pyiron_hub_hpc.py tunnel "$pyiron_hub_cluster" \
+            >>"${HOME}/.pyiron-hub/hpc/tunnel-${pyiron_hub_cluster}.log" 2>&1 </dev/null &
+    done
+    unset pyiron_hub_cluster
 fi

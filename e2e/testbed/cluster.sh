@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Step 5: a SLURM cluster on the test bed's own network: a controller, two compute nodes
-# and a login node with sshd, sharing /home and one munge key. Then a check that a user
-# reaches the login node over SSH with its pinned host key (and is refused with a wrong
+# Step 5: a SLURM cluster on the test bed's own network: a controller, two compute nodes,
+# a login node with sshd and a jump host before it, sharing /home and one munge key. Then
+# a check that a user reaches the login node over SSH with its pinned host key (and is refused with a wrong
 # one), submits a job, and that the controller's accounting shows it ran as that user
 # on a compute node.
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 tb() { node -p "require('$E2E_DIR/testbed.json').cluster.$1"; }
-network=$(tb network) image=$(tb image) ctl=$(tb controller) login=$(tb login)
+network=$(tb network) image=$(tb image) ctl=$(tb controller) login=$(tb login) jump=$(tb jumpHost)
 home=$(tb homeVolume) munge=$(tb mungeVolume) partition=$(tb partition)
 nodes=$(tb "computeNodes.join(' ')")
 
@@ -32,6 +32,8 @@ node() {
 node "$ctl" controller
 for n in $nodes; do node "$n" compute -v "$home:/home"; done
 node "$login" login -v "$home:/home"
+# A jump host before the login node: sshd only, the same accounts (and homes) as the cluster.
+node "$jump" login -v "$home:/home"
 
 for _ in $(seq 60); do
     idle=$(docker exec "$ctl" sinfo -h -N -o '%N %T' 2>/dev/null | grep -c ' idle$' || true)

@@ -86,9 +86,28 @@ const COLLECT = (jobName: string) => [
     "print('RESULT', job.output['result'], job.status)",
 ].join("\n");
 
+/** alice submits a short job: it runs on a compute node as her account, and its result comes back. */
+async function jobRunsAndComesBack(jobName: string): Promise<void> {
+    const submitted = await runInKernel("alice", tokens.alice, SUBMIT(1, jobName), 240);
+    assert.match(submitted, /LOCAL_ID \d+ QUEUE_ID \d+ STATUS (submitted|running)/, submitted);
+    const [, localId, slurmId] = /LOCAL_ID (\d+) QUEUE_ID (\d+)/.exec(submitted)!;
+    // The cluster's own accounting of the SLURM job pyiron reported; pyiron names it pi_<local id>.
+    const acct = await waitFor("the job in sacct", async () => {
+        const a = accounting(slurmId);
+        return a?.state === "COMPLETED" ? a : undefined;
+    }, 120);
+    assert.equal(acct.name, `pi_${localId}`);
+    assert.match(acct.user, /^alice\(\d+\)$/);
+    assert.match(acct.node, /^slurm-c\d$/);
+    const result = await runInKernel("alice", tokens.alice, COLLECT(jobName), 200);
+    assert.match(result, /RESULT 42 finished/, result);
+}
+
 describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
     before(() => {
         pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK });
+        // Step 5 adds a jump host; every run starts without it.
+        pulumi(["config", "rm", "--path", "hpc.clusters[0].jumpHost"], { stack: STACK, allowFailure: true });
         for (const v of docker(["volume", "ls", "-q"]).stdout.split("\n").filter((v) => v.startsWith(`${PREFIX}-`))) {
             docker(["volume", "rm", "-f", v]);
         }
@@ -99,7 +118,8 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
 
     after(async () => {
         await closeBrowser();
-        docker(["network", "disconnect", "-f", `${PREFIX}-users`, CLUSTER.login], { allowFailure: true });
+        for (const host of [CLUSTER.login, CLUSTER.jumpHost]) docker(["network", "disconnect", "-f", `${PREFIX}-users`, host], { allowFailure: true });
+        pulumi(["config", "rm", "--path", "hpc.clusters[0].jumpHost"], { stack: STACK, allowFailure: true });
         pulumi(["destroy", "--yes", "--skip-preview"], { stack: STACK }, );
     });
 
@@ -108,19 +128,10 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         const key = await runInKernel("alice", tokens.alice, "import subprocess; print(subprocess.run(['python3', '/usr/local/lib/pyiron-hub/pyiron_hub_hpc.py', 'key'], capture_output=True, text=True).stdout)");
         assert.match(key, /^ssh-ed25519 \S+ alice@pyiron-hub$/m, key);
         clusterAccount("alice", key.trim());
-        const submitted = await runInKernel("alice", tokens.alice, SUBMIT(1, "add_on_cluster"), 240);
-        assert.match(submitted, /LOCAL_ID \d+ QUEUE_ID \d+ STATUS (submitted|running)/, submitted);
-        const [, localId, slurmId] = /LOCAL_ID (\d+) QUEUE_ID (\d+)/.exec(submitted)!;
-        // The cluster's own accounting of the SLURM job pyiron reported; pyiron names it pi_<local id>.
-        const acct = await waitFor("the job in sacct", async () => {
-            const a = accounting(slurmId);
-            return a?.state === "COMPLETED" ? a : undefined;
-        }, 120);
-        assert.equal(acct.name, `pi_${localId}`);
-        assert.match(acct.user, /^alice\(\d+\)$/);
-        assert.match(acct.node, /^slurm-c\d$/);
-        const result = await runInKernel("alice", tokens.alice, COLLECT("add_on_cluster"), 200);
-        assert.match(result, /RESULT 42 finished/, result);
+        // pyiron finds the cluster's queues with no step by the user.
+        const queues = await runInKernel("alice", tokens.alice, "from pyiron_base import state\nprint('QUEUES', state.queue_adapter.queue_list)");
+        assert.match(queues, new RegExp(`QUEUES \\['${CLUSTER.partition}'\\]`), queues);
+        await jobRunsAndComesBack("add_on_cluster");
     });
 
     step("2. bob can read neither alice's job files on the cluster nor her home in the hub", async () => {
@@ -181,5 +192,45 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         assert.equal(health.status, 200);
         const bob = await runInKernel("bob", tokens.bob, "print('BOB', 1 + 1)");
         assert.match(bob, /BOB 2/);
+    });
+    step("5. through a jump host: the login node unreachable directly, both host keys pinned, a wrong jump-host key refused with a clear error", async () => {
+        const jumpKey = docker(["exec", CLUSTER.jumpHost, "cut", "-d", " ", "-f1,2", "/etc/ssh/ssh_host_ed25519_key.pub"]).stdout.trim();
+        pulumi(["config", "set", "--path", "hpc.clusters[0].jumpHost.host", CLUSTER.jumpHost], { stack: STACK });
+        pulumi(["config", "set", "--path", "hpc.clusters[0].jumpHost.hostKeys[0]", jumpKey], { stack: STACK });
+        pulumi(["up", "--yes", "--skip-preview"], { stack: STACK });
+        docker(["network", "disconnect", "-f", `${PREFIX}-users`, CLUSTER.login]);
+        docker(["network", "connect", `${PREFIX}-users`, CLUSTER.jumpHost]);
+        // A server started before the change keeps its environment; a restart picks the jump host up.
+        await hubRequest("DELETE", "/hub/api/users/alice/server", { token: tokens.alice });
+        await waitFor("alice's server to stop", async () => {
+            const u = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token: tokens.alice })).body);
+            return u.servers?.[""] ? undefined : true;
+        }, 120);
+        await startServer("alice", tokens.alice);
+        const direct = await runInKernel("alice", tokens.alice, [
+            "import socket",
+            "try:",
+            `    socket.create_connection((${JSON.stringify(CLUSTER.login)}, 22), timeout=5)`,
+            "    print('DIRECT open')",
+            "except OSError as e:",
+            "    print('DIRECT refused', type(e).__name__)",
+        ].join("\n"));
+        assert.match(direct, /DIRECT refused/, direct);
+        await jobRunsAndComesBack("via_jump_host");
+        const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPKUqLBvMwDw9i8Z5ZrL0Yx3d2rz5aD0w0Yb0t1JQX9Q";
+        const wrong = await runInKernel("alice", tokens.alice, [
+            "import pathlib",
+            "p = pathlib.Path.home() / '.pyiron-hub/hpc/known_hosts'",
+            "good = p.read_text()",
+            `p.write_text('\\n'.join(l if not l.startswith(${JSON.stringify(CLUSTER.jumpHost + " ")}) else ${JSON.stringify(CLUSTER.jumpHost + " " + wrongKey)} for l in good.splitlines()) + '\\n')`,
+            "from pyiron_base import state",
+            "try:",
+            "    print('QUEUE', state.queue_adapter.get_status_of_my_jobs())",
+            "except Exception as e:",
+            "    print('ERROR', type(e).__name__, e)",
+            "p.write_text(good)",
+        ].join("\n"));
+        assert.match(wrong, new RegExp(`ERROR \\w+ .*the host key of jump host ${CLUSTER.jumpHost}:22 does not match the pinned hostKeys; no connection made`), wrong);
+        assert.equal((await hubRequest("GET", "/hub/health")).status, 200);
     });
 });

@@ -95,4 +95,26 @@ describe("hpc", () => {
         assert.equal(YAML.parse(fs.readFileSync(path.join(dir, "big.yaml"), "utf8")).ssh_username, "alice");
         assert.match(fs.readFileSync(path.join(home, ".pyiron-hub/hpc/known_hosts"), "utf8"), /^10\.1\.2\.3 ssh-ed25519 /m);
     });
+
+    it("sends pysqa to the local tunnel for a cluster behind a jump host, with both hosts' keys pinned", () => {
+        const JUMP_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBXjr0qXW6v2Wc4yY8m3Cw7x0d5S0Fa4T6pGQz1jO7yJ";
+        const direct = { ...LAB, name: "direct", host: "10.1.2.3", port: 22 };
+        const behind = { ...LAB, jumpHost: { host: "gate.lab.example.org", port: "2200", hostKeys: [JUMP_KEY] } };
+        const settings = hpcSettings(hpc([direct, behind]));
+        assert.doesNotMatch(hpcSettings(hpc([direct])), /jumpHost/);
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "hpc-home-"));
+        assert.equal(hook(home, settings).status, 0);
+        const queue = YAML.parse(fs.readFileSync(path.join(home, ".pyiron-hub/hpc/resources/queues/lab.yaml"), "utf8"));
+        // The second cluster's tunnel: 127.0.0.1, port base + its index.
+        assert.deepEqual([queue.ssh_host, queue.ssh_port, queue.ssh_username], ["127.0.0.1", 10023, "hub_alice"]);
+        assert.equal(
+            fs.readFileSync(path.join(home, ".pyiron-hub/hpc/known_hosts"), "utf8"),
+            `10.1.2.3 ${HOST_KEY}\n[127.0.0.1]:10023 ${HOST_KEY}\n[gate.lab.example.org]:2200 ${JUMP_KEY}\n`,
+        );
+        // The shell hook starts a tunnel for exactly the clusters behind a jump host.
+        assert.equal(hook(home, settings, "alice", ["jumps"]).stdout, "lab\n");
+        assert.throws(() => hpc([{ ...behind, jumpHost: { host: "gate", hostKeys: [] } }]), /hpc\.clusters\[0\]\.jumpHost\.hostKeys: is empty: pin the jump host's keys/);
+        assert.throws(() => hpc([{ ...behind, jumpHost: { host: "Gate;rm", hostKeys: [JUMP_KEY] } }]), /jumpHost\.host: is not a host name/);
+        assert.throws(() => hpc([{ ...behind, jumpHost: { host: "gate", hostKeys: [JUMP_KEY], user: "x" } }]), /jumpHost\.user: is not a config key of this project/);
+    });
 });
