@@ -6,5 +6,5 @@ export { loadConfig, projectKeys } from "./load";
 export { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
 export { pulumiCommand, shellWord } from "./shell";
 export { parseConfig } from "./parse";
-export { BOUNDS, canonicalUrl, CLIENT_SECRET_KEY, configSchema, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
+export { BOUNDS, canonicalUrl, CLIENT_SECRET_KEY, configSchema, CONTROL, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
 export { CommonConfig, FieldDoc, ParsedConfig, ProductionConfig, StackConfig, TrialConfig } from "./types";

@@ -5,9 +5,9 @@
 //
 // It changes nothing: it prints, per configured image, the newest published tag and the
 // command that moves to it. With no list reachable it fails (exit 2) and says so.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { DEFAULT_IMAGES, parseConfig, projectKeys, RETIRED_IMAGES, setCommand, show } from "../config";
+import { DEFAULT_IMAGES, parseConfig, RETIRED_IMAGES, setCommand, show } from "../config";
+import { StackConfigError, stackKeys } from "./stack";
 
 export const RELEASE_LIST_URL = "https://raw.githubusercontent.com/pyiron/docker-stacks/gh-pages/release.csv";
 const FETCH_TIMEOUT_MS = 20_000;
@@ -108,15 +108,13 @@ async function readSource(source: string): Promise<string> {
 
 /** The stack's images as `pulumi up` would see them (the defaults when unset). */
 function stackImages(stack: string): ReadonlyArray<{ label: string; image: string }> {
-    const r = spawnSync("pulumi", ["config", "--json", "--stack", stack], { encoding: "utf8" });
-    if (r.error || r.status !== 0) {
-        throw new TagListError(`cannot read the config of stack ${show(stack)}: ${r.error?.message ?? r.stderr.trim()}`);
+    let images: unknown;
+    try {
+        images = stackKeys(stack).images;
+    } catch (e) {
+        if (e instanceof StackConfigError) throw new TagListError(e.message);
+        throw e;
     }
-    const flat: Record<string, string> = {};
-    for (const [key, entry] of Object.entries(JSON.parse(r.stdout) as Record<string, { value?: string }>)) {
-        if (entry.value !== undefined) flat[key] = entry.value;
-    }
-    const images = projectKeys(flat).images;
     // Only the images matter here; the rest of the config is checked by `pulumi preview`.
     return images === undefined ? DEFAULT_IMAGES : parseConfig({ mode: "trial", images }).images;
 }

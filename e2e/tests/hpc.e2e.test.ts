@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
 import {
-    apiToken, closeBrowser, docker, HUB, hubRequest, login, newSession, PROJECT_DIR, pulumi, runInKernel, step as testbedStep, testbed, waitFor,
+    closeBrowser, docker, hubRequest, PROJECT_DIR, pulumi, runInKernel, serverFor, startServer, step as testbedStep, stopServer, testbed, waitFor,
 } from "./testbed";
 
 const STACK = testbed.hpc.stack;
@@ -15,28 +15,6 @@ const PREFIX = testbed.hpc.namePrefix;
 const CLUSTER = testbed.cluster;
 const step = (name: string, fn: () => Promise<void>) => testbedStep(name, fn, [`${PREFIX}-hub`, `${PREFIX}-user-alice`, CLUSTER.controller]);
 const tokens: Record<string, string> = {};
-
-/** Logs a user in through Keycloak, starts their server and returns an API token. */
-async function serverFor(user: string): Promise<string> {
-    const s = await newSession();
-    await login(s.page, user);
-    const token = await waitFor("an API token", async () => {
-        await s.page.goto(`${HUB}/hub/home`);
-        return apiToken(s.page, user);
-    }, 30);
-    await s.context.close();
-    await startServer(user, token);
-    return token;
-}
-
-async function startServer(user: string, token: string): Promise<void> {
-    const r = await hubRequest("POST", `/hub/api/users/${user}/server`, { token });
-    assert.ok([201, 202, 400].includes(r.status), `spawn: ${r.status} ${r.body}`);
-    await waitFor(`${user}'s server`, async () => {
-        const u = JSON.parse((await hubRequest("GET", `/hub/api/users/${user}`, { token })).body);
-        return u.servers?.[""]?.ready ? true : undefined;
-    }, 300);
-}
 
 /** What a cluster's admins do once per user: the key, and pyiron's cluster-side files (cluster-side/). */
 function clusterAccount(user: string, publicKey: string): void {
@@ -148,12 +126,7 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
     step("3. a job outlives alice's server: after a respawn she collects it", async () => {
         const submitted = await runInKernel("alice", tokens.alice, SUBMIT(20, "outlives_server"), 240);
         const [, , slurmId] = /LOCAL_ID (\d+) QUEUE_ID (\d+)/.exec(submitted) ?? assert.fail(submitted);
-        const stop = await hubRequest("DELETE", "/hub/api/users/alice/server", { token: tokens.alice });
-        assert.ok([202, 204].includes(stop.status), `stop: ${stop.status}`);
-        await waitFor("alice's server to stop", async () => {
-            const u = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token: tokens.alice })).body);
-            return u.servers?.[""] ? undefined : true;
-        }, 120);
+        await stopServer("alice", tokens.alice);
         // The job was still running when the server went.
         assert.notEqual(accounting(slurmId)?.state, "COMPLETED");
         await waitFor("the job to complete on the cluster", async () => (accounting(slurmId)?.state === "COMPLETED" ? true : undefined), 120);
@@ -201,11 +174,7 @@ describe("pyiron jobs to the SLURM cluster", { concurrency: 1 }, () => {
         docker(["network", "disconnect", "-f", `${PREFIX}-users`, CLUSTER.login]);
         docker(["network", "connect", `${PREFIX}-users`, CLUSTER.jumpHost]);
         // A server started before the change keeps its environment; a restart picks the jump host up.
-        await hubRequest("DELETE", "/hub/api/users/alice/server", { token: tokens.alice });
-        await waitFor("alice's server to stop", async () => {
-            const u = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token: tokens.alice })).body);
-            return u.servers?.[""] ? undefined : true;
-        }, 120);
+        await stopServer("alice", tokens.alice);
         await startServer("alice", tokens.alice);
         const direct = await runInKernel("alice", tokens.alice, [
             "import socket",

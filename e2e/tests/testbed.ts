@@ -1,5 +1,6 @@
 // Helpers of the end-to-end suite: the test stack through the real Pulumi CLI, Docker,
 // the hub's HTTP and kernel APIs, and Chromium. Every connection goes to 127.0.0.1.
+import assert from "node:assert/strict";
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -233,4 +234,36 @@ export async function apiToken(page: Page, user: string): Promise<string> {
         if (res.status !== 201) throw new Error(`token request: ${res.status} ${await res.text()}`);
         return (await res.json()).token as string;
     }, user);
+}
+
+/** Logs a user in through Keycloak, starts their server and returns an API token. */
+export async function serverFor(user: string): Promise<string> {
+    const s = await newSession();
+    await login(s.page, user);
+    const token = await waitFor("an API token", async () => {
+        await s.page.goto(`${HUB}/hub/home`);
+        return apiToken(s.page, user);
+    }, 30);
+    await s.context.close();
+    await startServer(user, token);
+    return token;
+}
+
+export async function startServer(user: string, token: string): Promise<void> {
+    const r = await hubRequest("POST", `/hub/api/users/${user}/server`, { token });
+    assert.ok([201, 202, 400].includes(r.status), `spawn: ${r.status} ${r.body}`);
+    await waitFor(`${user}'s server`, async () => {
+        const u = JSON.parse((await hubRequest("GET", `/hub/api/users/${user}`, { token })).body);
+        return u.servers?.[""]?.ready ? true : undefined;
+    }, 300);
+}
+
+/** Stops a user's server through the hub's API and waits until the hub says it is gone. */
+export async function stopServer(user: string, token: string): Promise<void> {
+    const stop = await hubRequest("DELETE", `/hub/api/users/${user}/server`, { token });
+    assert.ok([202, 204].includes(stop.status), `stop: ${stop.status} ${stop.body}`);
+    await waitFor(`${user}'s server to stop`, async () => {
+        const u = JSON.parse((await hubRequest("GET", `/hub/api/users/${user}`, { token })).body);
+        return u.servers?.[""] ? undefined : true;
+    }, 120);
 }

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, parseConfig, projectKeys } from "../../config";
 import { commandLine, migrate, MigrationError, pulumiArgs } from "../../scripts/migrate";
+import { commandLine as archiveCommand } from "../../scripts/archive";
 import { validRaw } from "../fixtures";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -39,7 +40,7 @@ const HOSTILE = [
     "x\u001b]8;;touch PWNED\u0007",
 ];
 
-interface Pasted { argv: string[][]; pwned: boolean; status: number | null; stderr: string }
+interface Pasted { argv: string[][]; npmArgv: string[][]; pwned: boolean; status: number | null; stderr: string }
 
 /** Pastes lines into bash (as a terminal would get them) with a recording pulumi. */
 function paste(lines: string[]): Pasted {
@@ -47,8 +48,11 @@ function paste(lines: string[]): Pasted {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const log = path.join(dir, "argv.log");
+    const npmLog = path.join(dir, "npm-argv.log");
     // One record per call: the arguments, NUL-separated, then a record separator.
-    fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "${log}"\nprintf '\\036' >> "${log}"\n`, { mode: 0o755 });
+    const recorder = (file: string) => `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "${file}"\nprintf '\\036' >> "${file}"\n`;
+    fs.writeFileSync(path.join(bin, "pulumi"), recorder(log), { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "npm"), recorder(npmLog), { mode: 0o755 });
     const work = path.join(dir, "work");
     fs.mkdirSync(work);
     const r = spawnSync("bash", ["--norc", "--noprofile", "-i"], {
@@ -57,9 +61,8 @@ function paste(lines: string[]): Pasted {
         encoding: "utf8",
         env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, PS1: "", TERM: "dumb" },
     });
-    const raw = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
-    const argv = raw.split("\u001e").filter((rec) => rec !== "").map((rec) => rec.split("\0").slice(0, -1));
-    return { argv, pwned: fs.readdirSync(work).length > 0, status: r.status, stderr: r.stderr };
+    const records = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "").split("\u001e").filter((rec) => rec !== "").map((rec) => rec.split("\0").slice(0, -1));
+    return { argv: records(log), npmArgv: records(npmLog), pwned: fs.readdirSync(work).length > 0, status: r.status, stderr: r.stderr };
 }
 
 /** The commands inside a message: each `pulumi ...` up to the end of its clause. */
@@ -183,5 +186,27 @@ describe("printed commands pasted into a shell", () => {
             assert.equal(argv[0], "config", JSON.stringify(argv));
             assert.ok(["set", "rm"].includes(argv[1]), JSON.stringify(argv));
         }
+    });
+
+    it("the restore's printed commands, for hostile archive paths and stack names", () => {
+        const lines: string[] = [];
+        const intended: string[][] = [];
+        for (const value of HOSTILE) {
+            const npmWords = ["npm", "run", "restore", "--", value, "--stack", value, "--force"];
+            const upWords = ["pulumi", "up", "--stack", value];
+            for (const words of [npmWords, upWords]) {
+                const line = archiveCommand(words);
+                if (line.startsWith("(no command")) {
+                    assert.match(value, /[\n\u001b]/, `${JSON.stringify(value)} got no command`);
+                    continue;
+                }
+                lines.push(line);
+                intended.push(words);
+            }
+        }
+        const r = paste(lines);
+        assert.equal(r.pwned, false, lines.join("\n"));
+        assert.deepEqual(r.npmArgv, intended.filter((w) => w[0] === "npm").map((w) => w.slice(1)));
+        assert.deepEqual(r.argv, intended.filter((w) => w[0] === "pulumi").map((w) => w.slice(1)));
     });
 });

@@ -1,0 +1,182 @@
+// Brings a backup (npm run backup) back onto this Docker engine, for the stack named:
+// before `pulumi up` on an empty engine or a new host, or over a running deployment with
+// --force. Every checksum is verified before anything changes. Usage:
+//   npm run restore -- <archive.tar> --stack <name> [--force] [--only database|volumes]
+import * as crypto from "crypto";
+import { spawnSync } from "child_process";
+import { show } from "../config";
+import { DEPLOYMENT_LABEL, deploymentLabels } from "../components/names";
+import {
+    BackupError, failed, commandLine, containerState, Deployment, deploymentOf, docker, DUMP, ensureImage, helperArgs, log, Manifest, Member, POSTGRES, readManifest, ROLES, stream, volumeExists,
+} from "./archive";
+
+const USAGE = "usage: npm run restore -- <archive.tar> --stack <name> [--force] [--only database|volumes]";
+
+export interface RestoreOptions {
+    force: boolean;
+    only?: "database" | "volumes";
+}
+
+export interface RestoreResult {
+    volumes: string[];
+    database: boolean;
+    /** What the admin runs next, if anything. */
+    next: string | null;
+}
+
+/** The member's volume under the target stack's prefix (a backup may move to another stack). */
+function targetVolume(m: Manifest, member: Member, d: Deployment): string {
+    const v = member.volume ?? "";
+    if (!v.startsWith(`${m.namePrefix}-`)) throw new BackupError(`the manifest names volume ${show(v)} outside its deployment ${show(m.namePrefix)}`);
+    return `${d.namePrefix}-${v.slice(m.namePrefix.length + 1)}`;
+}
+
+function isEmpty(d: Deployment, volume: string): boolean {
+    return spawnSync("docker", helperArgs(d, volume, true, ["sh", "-c", 'test -z "$(ls -A /volume)"']), { stdio: "ignore" }).status === 0;
+}
+
+/** An empty volume of that name, with the labels the program gives it. */
+function emptyVolume(d: Deployment, volume: string, role: string | undefined): void {
+    if (!volumeExists(volume)) {
+        const labels = role === ROLES.hubData || role === ROLES.postgresData ? deploymentLabels(d.namePrefix, role) : [];
+        docker(["volume", "create", ...labels.flatMap(({ label, value }) => ["--label", `${label}=${value}`]), volume]);
+    } else if (!isEmpty(d, volume)) {
+        docker(helperArgs(d, volume, false, ["sh", "-c", "find /volume -mindepth 1 -delete"]));
+    }
+}
+
+/** Loads the dump into a fresh database on the (empty) data volume, with a throwaway server of the stack's image. */
+async function restoreDatabase(archive: string, d: Deployment): Promise<void> {
+    const temp = `${d.namePrefix}-restore-postgres`;
+    docker(["rm", "-f", temp], { allowFailure: true });
+    // The password only lives as long as this server; the hub's own is set again when its database starts.
+    const env = { ...process.env, POSTGRES_PASSWORD: crypto.randomBytes(24).toString("hex") };
+    const r = spawnSync("docker", [
+        "run", "-d", "--name", temp, "--network", "none",
+        "-v", `${d.names.postgresDataVolume}:${POSTGRES.dataDir}`,
+        "-e", `POSTGRES_USER=${POSTGRES.user}`, "-e", `POSTGRES_DB=${POSTGRES.database}`, "-e", "POSTGRES_PASSWORD", "-e", `PGDATA=${POSTGRES.dataDir}/pgdata`,
+        d.postgresImage, "postgres",
+    ], { encoding: "utf8", env });
+    if (r.status !== 0) throw new BackupError(`cannot start a database server of ${d.postgresImage}: ${r.stderr.trim()}`);
+    try {
+        const ready = () => spawnSync("docker", ["exec", temp, "pg_isready", "-q", "-h", "127.0.0.1", "-U", POSTGRES.user, "-d", POSTGRES.database], { stdio: "ignore" }).status === 0;
+        for (let i = 0; i < 120 && !ready(); i++) await new Promise((res) => setTimeout(res, 1000));
+        if (!ready()) throw new BackupError(`the database server of ${d.postgresImage} did not start: ${docker(["logs", "--tail", "20", temp], { allowFailure: true })}`);
+        await stream("database", ["tar", ["-xOf", archive, DUMP]], {
+            sink: ["docker", ["exec", "-i", temp, "pg_restore", "-U", POSTGRES.user, "-d", POSTGRES.database, "--no-owner", "--no-privileges", "--exit-on-error"]],
+        });
+    } finally {
+        docker(["stop", temp], { allowFailure: true });
+        docker(["rm", "-f", temp], { allowFailure: true });
+    }
+}
+
+export async function restore(archive: string, d: Deployment, opts: RestoreOptions): Promise<RestoreResult> {
+    const manifest = readManifest(archive);
+    const members = manifest.members.filter((m) => !opts.only || (opts.only === "database") === (m.kind === "database"));
+    // 1. Every byte checked before anything changes.
+    for (const m of members) {
+        const got = await stream(`checking ${m.path}`, ["tar", ["-xOf", archive, m.path]], {});
+        if (got.sha256 !== m.sha256 || got.bytes !== m.bytes) {
+            throw new BackupError(`${m.path} in ${show(archive)} does not match its checksum in the manifest (damaged or altered); nothing was changed`);
+        }
+    }
+    ensureImage(d.postgresImage);
+    const volumes = members.filter((m) => m.kind === "volume").map((m) => ({ member: m, volume: targetVolume(manifest, m, d) }));
+    const database = members.some((m) => m.kind === "database");
+    // 2. Nothing a user stored is overwritten unless asked.
+    const targets = [...volumes.map((v) => v.volume), ...(database ? [d.names.postgresDataVolume] : [])];
+    const occupied = targets.filter((v) => volumeExists(v) && !isEmpty(d, v));
+    const running = docker(["ps", "--format", "{{.Names}}", "--filter", `label=${DEPLOYMENT_LABEL}=${d.namePrefix}`]).split("\n").filter(Boolean);
+    if ((occupied.length || running.length) && !opts.force) {
+        const what = [...(occupied.length ? [`volumes with data: ${occupied.join(", ")}`] : []), ...(running.length ? [`running containers: ${running.join(", ")}`] : [])];
+        throw new BackupError(
+            `the restore would replace ${what.join("; ")}. Nothing was changed. To replace them with the archive's: ` +
+            commandLine(["npm", "run", "restore", "--", archive, "--stack", d.stack, "--force", ...(opts.only ? ["--only", opts.only] : [])]),
+        );
+    }
+    // 3. Stopped in order: user servers, the hub, its database.
+    const order = (n: string) => (n === d.names.postgresContainer ? 2 : n === d.names.hubContainer ? 1 : 0);
+    const stopped = [...running].sort((a, b) => order(a) - order(b));
+    for (const c of stopped) {
+        log(`stopping ${c}`);
+        docker(["stop", c]);
+    }
+    // 4. The data.
+    for (const [i, { member, volume }] of volumes.entries()) {
+        log(`volume ${i + 1}/${volumes.length}: ${volume}`);
+        emptyVolume(d, volume, member.role);
+        await stream(volume, ["tar", ["-xOf", archive, member.path]], { sink: ["docker", helperArgs(d, volume, false, ["tar", "--numeric-owner", "-C", "/volume", "-xf", "-"])] });
+    }
+    if (database) {
+        log(`database into ${d.names.postgresDataVolume} (${d.postgresImage}; the backup is of Postgres ${manifest.postgres.serverVersion})`);
+        emptyVolume(d, d.names.postgresDataVolume, ROLES.postgresData);
+        await restoreDatabase(archive, d);
+    }
+    // 5. What ran runs again, if the database container still fits the data.
+    let next: string | null = null;
+    const db = containerState(d.names.postgresContainer);
+    const wanted = docker(["image", "inspect", "--format", "{{.Id}}", d.postgresImage]);
+    if (stopped.length === 0) {
+        next = pulumiUp(d, false);
+    } else if (db && db.image !== wanted) {
+        // The stack's postgresImage changed (a major upgrade): Pulumi replaces the database container.
+        next = pulumiUp(d, true);
+    } else {
+        for (const c of [d.names.postgresContainer, d.names.hubContainer].filter((c) => stopped.includes(c))) {
+            log(`starting ${c}`);
+            docker(["start", c]);
+            await healthy(c);
+        }
+    }
+    return { volumes: volumes.map((v) => v.volume), database, next };
+}
+
+/** Waits until a started container's health check passes (both the hub's and the database's have one). */
+async function healthy(container: string): Promise<void> {
+    for (let i = 0; i < 180; i++) {
+        const status = docker(["inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container]);
+        if (status === "healthy" || status === "none") return;
+        await new Promise((res) => setTimeout(res, 1000));
+    }
+    throw new BackupError(`${container} did not become healthy within 3 minutes after the restore: see docker logs ${container}`);
+}
+
+/** `pulumi up` for the stack; with refresh, Pulumi sees the containers the restore stopped. */
+function pulumiUp(d: Deployment, refresh: boolean): string {
+    return commandLine(["pulumi", "up", ...(refresh ? ["--refresh"] : []), "--stack", d.stack]);
+}
+
+async function main(argv: string[]): Promise<number> {
+    let stack: string | undefined;
+    let archive: string | undefined;
+    const opts: RestoreOptions = { force: false };
+    for (let n = 0; n < argv.length; n++) {
+        const a = argv[n];
+        if (a === "--stack" && n + 1 < argv.length) stack = argv[++n];
+        else if (a === "--force") opts.force = true;
+        else if (a === "--only" && (argv[n + 1] === "database" || argv[n + 1] === "volumes")) opts.only = argv[++n] as RestoreOptions["only"];
+        else if (!a.startsWith("--") && archive === undefined) archive = a;
+        else {
+            console.error(`unknown argument ${show(a)}\n${USAGE}`);
+            return 2;
+        }
+    }
+    if (!stack || !archive) {
+        console.error(`name the archive and the stack to restore into\n${USAGE}`);
+        return 2;
+    }
+    try {
+        const started = Date.now();
+        const r = await restore(archive, deploymentOf(stack), opts);
+        console.log(`restored ${r.database ? "the database and " : ""}${r.volumes.length} volumes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        if (r.next) console.log(`next: ${r.next}`);
+        return 0;
+    } catch (e) {
+        return failed("restore", e);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => process.exit(code));
+}
