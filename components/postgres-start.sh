@@ -6,6 +6,17 @@
 set -eu
 marker=/tmp/pyiron-hub-password-synced
 rm -f "$marker"
+# Data of another Postgres major: say what happened and how out, instead of a server
+# that fails to start for a reason only its log tells. The data stays untouched.
+data="${PGDATA:-/var/lib/postgresql/data}"
+if [ -s "$data/PG_VERSION" ]; then
+    have=$(cat "$data/PG_VERSION")
+    want=$(postgres -V | sed -n 's/^postgres (PostgreSQL) \([0-9]*\).*/\1/p')
+    if [ -n "$want" ] && [ "$have" != "$want" ]; then
+        echo "pyiron-jupyterhub: the hub database volume holds Postgres $have data, and postgresImage runs Postgres $want, which cannot read it. Nothing was changed. Set postgresImage back to a Postgres $have image and run pulumi up; then move to $want with: npm run upgrade-postgres -- --stack <stack> --image <image> (README: Upgrading Postgres)." >&2
+        exit 1
+    fi
+fi
 docker-entrypoint.sh "$@" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit $?' TERM INT

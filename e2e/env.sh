@@ -13,6 +13,8 @@ PULUMI_RANDOM_VERSION="$(sdk_version random)"
 
 KEYCLOAK_VERSION=26.4.5
 DEBIAN_SUITE=bookworm
+# The release after it, for a second Postgres major (postgresql-17).
+DEBIAN_NEXT_SUITE=trixie
 DEBIAN_MIRROR=http://deb.debian.org/debian
 # Debian bookworm's Python, for which the wheelhouses are made.
 CONTAINER_PYTHON=3.11.2

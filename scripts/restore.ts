@@ -36,7 +36,7 @@ function isEmpty(d: Deployment, volume: string): boolean {
 }
 
 /** An empty volume of that name, with the labels the program gives it. */
-function emptyVolume(d: Deployment, volume: string, role: string | undefined): void {
+export function emptyVolume(d: Deployment, volume: string, role: string | undefined): void {
     if (!volumeExists(volume)) {
         const labels = role === ROLES.hubData || role === ROLES.postgresData ? deploymentLabels(d.namePrefix, role) : [];
         docker(["volume", "create", ...labels.flatMap(({ label, value }) => ["--label", `${label}=${value}`]), volume]);
@@ -45,8 +45,8 @@ function emptyVolume(d: Deployment, volume: string, role: string | undefined): v
     }
 }
 
-/** Loads the dump into a fresh database on the (empty) data volume, with a throwaway server of the stack's image. */
-async function restoreDatabase(archive: string, d: Deployment): Promise<void> {
+/** Loads the dump into a fresh database on the (empty) data volume, with a throwaway server of `image`. */
+export async function restoreDatabase(archive: string, d: Deployment, image = d.postgresImage): Promise<void> {
     const temp = `${d.namePrefix}-restore-postgres`;
     docker(["rm", "-f", temp], { allowFailure: true });
     // The password only lives as long as this server; the hub's own is set again when its database starts.
@@ -55,13 +55,13 @@ async function restoreDatabase(archive: string, d: Deployment): Promise<void> {
         "run", "-d", "--name", temp, "--network", "none",
         "-v", `${d.names.postgresDataVolume}:${POSTGRES.dataDir}`,
         "-e", `POSTGRES_USER=${POSTGRES.user}`, "-e", `POSTGRES_DB=${POSTGRES.database}`, "-e", "POSTGRES_PASSWORD", "-e", `PGDATA=${POSTGRES.dataDir}/pgdata`,
-        d.postgresImage, "postgres",
+        image, "postgres",
     ], { encoding: "utf8", env });
-    if (r.status !== 0) throw new BackupError(`cannot start a database server of ${d.postgresImage}: ${r.stderr.trim()}`);
+    if (r.status !== 0) throw new BackupError(`cannot start a database server of ${image}: ${r.stderr.trim()}`);
     try {
         const ready = () => spawnSync("docker", ["exec", temp, "pg_isready", "-q", "-h", "127.0.0.1", "-U", POSTGRES.user, "-d", POSTGRES.database], { stdio: "ignore" }).status === 0;
         for (let i = 0; i < 120 && !ready(); i++) await new Promise((res) => setTimeout(res, 1000));
-        if (!ready()) throw new BackupError(`the database server of ${d.postgresImage} did not start: ${docker(["logs", "--tail", "20", temp], { allowFailure: true })}`);
+        if (!ready()) throw new BackupError(`the database server of ${image} did not start: ${docker(["logs", "--tail", "20", temp], { allowFailure: true })}`);
         await stream("database", ["tar", ["-xOf", archive, DUMP]], {
             sink: ["docker", ["exec", "-i", temp, "pg_restore", "-U", POSTGRES.user, "-d", POSTGRES.database, "--no-owner", "--no-privileges", "--exit-on-error"]],
         });
@@ -113,17 +113,19 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
         emptyVolume(d, d.names.postgresDataVolume, ROLES.postgresData);
         await restoreDatabase(archive, d);
     }
-    // 5. What ran runs again, if the database container still fits the data.
+    // 5. The deployment's database and hub run again (also ones stopped before the restore),
+    // if the database container runs the stack's image; else Pulumi replaces it.
     let next: string | null = null;
     const db = containerState(d.names.postgresContainer);
     const wanted = docker(["image", "inspect", "--format", "{{.Id}}", d.postgresImage]);
-    if (stopped.length === 0) {
-        next = pulumiUp(d, false);
-    } else if (db && db.image !== wanted) {
-        // The stack's postgresImage changed (a major upgrade): Pulumi replaces the database container.
-        next = pulumiUp(d, true);
+    if (!db) {
+        next = pulumiUp(d);
+    } else if (db.image !== wanted) {
+        // Pulumi replaces the database container with the stack's image; the hub, which it
+        // leaves as it is, was stopped here and is started after.
+        next = `${pulumiUp(d)} && ${commandLine(["docker", "start", d.names.hubContainer])}`;
     } else {
-        for (const c of [d.names.postgresContainer, d.names.hubContainer].filter((c) => stopped.includes(c))) {
+        for (const c of [d.names.postgresContainer, d.names.hubContainer].filter((c) => containerState(c))) {
             log(`starting ${c}`);
             docker(["start", c]);
             await healthy(c);
@@ -133,7 +135,7 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
 }
 
 /** Waits until a started container's health check passes (both the hub's and the database's have one). */
-async function healthy(container: string): Promise<void> {
+export async function healthy(container: string): Promise<void> {
     for (let i = 0; i < 180; i++) {
         const status = docker(["inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container]);
         if (status === "healthy" || status === "none") return;
@@ -142,9 +144,9 @@ async function healthy(container: string): Promise<void> {
     throw new BackupError(`${container} did not become healthy within 3 minutes after the restore: see docker logs ${container}`);
 }
 
-/** `pulumi up` for the stack; with refresh, Pulumi sees the containers the restore stopped. */
-function pulumiUp(d: Deployment, refresh: boolean): string {
-    return commandLine(["pulumi", "up", ...(refresh ? ["--refresh"] : []), "--stack", d.stack]);
+/** `pulumi up` for the stack. */
+function pulumiUp(d: Deployment): string {
+    return commandLine(["pulumi", "up", "--stack", d.stack]);
 }
 
 async function main(argv: string[]): Promise<number> {

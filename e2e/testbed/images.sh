@@ -8,16 +8,22 @@ images="$E2E_DIR/testbed/images"
 cache="$TESTBED_DIR/images"
 mkdir -p "$cache"
 
-# The base: Debian minbase, imported as an image.
-if ! docker image inspect "pyiron-testbed/debian:$DEBIAN_SUITE" >/dev/null 2>&1; then
-    if [ ! -x "$cache/rootfs/bin/sh" ]; then
+# The bases: Debian minbase, imported as an image (the test bed's release, and the next
+# one for the second Postgres major of the upgrade test).
+debian_base() { # SUITE
+    local suite=$1 root="$cache/rootfs-$1"
+    [ "$suite" = "$DEBIAN_SUITE" ] && root="$cache/rootfs"
+    docker image inspect "pyiron-testbed/debian:$suite" >/dev/null 2>&1 && return
+    if [ ! -x "$root/bin/sh" ]; then
         command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
-        log "debootstrap $DEBIAN_SUITE"
-        rm -rf "$cache/rootfs"
-        debootstrap --variant=minbase "$DEBIAN_SUITE" "$cache/rootfs" "$DEBIAN_MIRROR" >"$cache/debootstrap.log"
+        log "debootstrap $suite"
+        rm -rf "$root"
+        debootstrap --variant=minbase "$suite" "$root" "$DEBIAN_MIRROR" >"$cache/debootstrap-$suite.log"
     fi
-    tar -C "$cache/rootfs" -c . | docker import - "pyiron-testbed/debian:$DEBIAN_SUITE" >/dev/null
-fi
+    tar -C "$root" -c . | docker import - "pyiron-testbed/debian:$suite" >/dev/null
+}
+debian_base "$DEBIAN_SUITE"
+debian_base "$DEBIAN_NEXT_SUITE"
 
 # Wheelhouses, made on the host (containers cannot reach PyPI here) for the
 # containers' Python, which is older than the host's.
@@ -97,7 +103,8 @@ build() {
     rm -rf "$ctx"
 }
 
-build "postgres:15" "$images/postgres"
+build "postgres:15" "$images/postgres" --build-arg "SUITE=$DEBIAN_SUITE" --build-arg PG_MAJOR=15
+build "postgres:17" "$images/postgres" --build-arg "SUITE=$DEBIAN_NEXT_SUITE" --build-arg PG_MAJOR=17
 build "quay.io/jupyterhub/jupyterhub:5.5.4" "$images/hub-base" -- "$cache/wheels-hub" wheels "$cache/chp" chp
 build "pyiron-testbed/singleuser:lab" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES" -- "$cache/wheels-singleuser" wheels
 build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE" -- "$cache/wheels-singleuser" wheels

@@ -14,7 +14,7 @@ import {
 
 const DIR = fs.mkdtempSync(path.join(os.tmpdir(), "pyiron-hub-backup-e2e-"));
 const ARCHIVE = path.join(DIR, "hub.tar");
-const state: { token?: string; record?: string; created?: string } = {};
+const state: { token?: string; record?: string; created?: string; postgresImage?: string } = {};
 
 function npm(script: string, args: string[]) {
     const started = Date.now();
@@ -42,12 +42,15 @@ describe("backup and restore", { concurrency: 1 }, () => {
         pulumi(["destroy", "--yes", "--skip-preview"]);
         for (const v of projectVolumes()) docker(["volume", "rm", "-f", v]);
         pulumi(["config", "rm", "deleteDataOnDestroy"], { allowFailure: true });
+        state.postgresImage = pulumi(["config", "get", "postgresImage"]).stdout.trim();
         pulumi(["up", "--yes", "--skip-preview"]);
     });
 
     after(async () => {
         await closeBrowser();
         pulumi(["config", "rm", "deleteDataOnDestroy"], { allowFailure: true });
+        // Step 6 moves the stack to Postgres 17; the next run starts from the test bed's image.
+        if (state.postgresImage) pulumi(["config", "set", "postgresImage", state.postgresImage]);
         pulumi(["destroy", "--yes", "--skip-preview"], { allowFailure: true });
         fs.rmSync(DIR, { recursive: true, force: true });
     });
@@ -136,5 +139,28 @@ describe("backup and restore", { concurrency: 1 }, () => {
         await startServer("alice", token);
         const out = await runInKernel("alice", token, "print('FILE', open('/home/jovyan/second.txt').read())");
         assert.match(out, /FILE in the second backup/, out);
+    });
+
+    step("6. the hub database moves from Postgres 15 to 17 with one command: user servers keep running, the record, tokens and logins stay", async () => {
+        assert.match(state.postgresImage ?? "", /^postgres:15$/);
+        const server = docker(["inspect", "--format", "{{.State.StartedAt}}", `${PREFIX}-user-alice`]).stdout.trim();
+        const r = npm("upgrade-postgres", ["--stack", STACK, "--image", "postgres:17", "--out", path.join(DIR, "before-17.tar")]);
+        assert.equal(r.status, 0);
+        assert.match(r.stdout, /moved from Postgres 15 to 17; the hub was down \d+\.\d s/);
+        const version = docker(["exec", `${PREFIX}-postgres`, "psql", "-U", "jupyterhub", "-d", "jupyterhub", "-tAc", "SHOW server_version_num"]).stdout.trim();
+        assert.match(version, /^17\d{4}$/);
+        assert.equal(pulumi(["config", "get", "postgresImage"]).stdout.trim(), "postgres:17");
+        assert.equal(docker(["inspect", "--format", "{{.State.Health.Status}}", `${PREFIX}-hub`]).stdout.trim(), "healthy");
+        // alice's server ran through it, and her token still works with no new login.
+        assert.equal(docker(["inspect", "--format", "{{.State.StartedAt}}", `${PREFIX}-user-alice`]).stdout.trim(), server);
+        const me = await hubRequest("GET", "/hub/api/user", { token: state.token });
+        assert.equal(me.status, 200, me.body);
+        assert.equal(JSON.parse(me.body).created, state.created);
+        const out = await runInKernel("alice", state.token!, "print('FILE', open('/home/jovyan/second.txt').read())");
+        assert.match(out, /FILE in the second backup/, out);
+        // A second run is refused: the database already is Postgres 17.
+        const again = npm("upgrade-postgres", ["--stack", STACK, "--image", "postgres:17", "--out", path.join(DIR, "again.tar")]);
+        assert.equal(again.status, 1);
+        assert.match(again.stderr, /is Postgres 17, as the database is: no data moves/);
     });
 });
