@@ -13,7 +13,7 @@ if [ -s "$data/PG_VERSION" ]; then
     have=$(cat "$data/PG_VERSION")
     want=$(postgres -V | sed -n 's/^postgres (PostgreSQL) \([0-9]*\).*/\1/p')
     if [ -n "$want" ] && [ "$have" != "$want" ]; then
-        echo "pyiron-jupyterhub: the hub database volume holds Postgres $have data, and postgresImage runs Postgres $want, which cannot read it. Nothing was changed. Set postgresImage back to a Postgres $have image and run pulumi up; then move to $want with: npm run upgrade-postgres -- --stack <stack> --image <image> (README: Upgrading Postgres)." >&2
+        echo "pyiron-jupyterhub: the hub database volume holds Postgres $have data, and postgresImage runs Postgres $want, which cannot read it. Nothing was changed. Set postgresImage back to a Postgres $have image and run pulumi up; to move the data to another major, see the README, Upgrading Postgres." >&2
         exit 1
     fi
 fi

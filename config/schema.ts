@@ -358,18 +358,29 @@ const partitionSchema = z.strictObject({
     memory: text(16).pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size like 4G" })).transform((m) => m.toUpperCase()).optional(),
     runTime: numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(60, { error: "is under a minute" }).max(366 * 24 * 3600, { error: "is over a year" })),
 });
+// A host's pinned keys. SSH clients (paramiko) keep one key per type and host, so a second
+// key of the same type would be ignored and that host refused.
+function hostKeys(host: string) {
+    return z
+        .array(hostKey)
+        .min(1, { error: `is empty: pin the ${host}'s keys (ssh-keyscan), the hub never trusts a key on first use` })
+        .max(10, { error: "lists more than 10 keys" })
+        .refine((keys) => new Set(keys.map((k) => k.split(" ")[0])).size === keys.length, {
+            error: "lists two keys of one type: SSH keeps one key per type and host, so pin one of each type",
+        });
+}
 // A jump host before the login host: the user's own key and cluster account on both,
 // and the jump host's keys pinned like the login host's.
 const jumpHostSchema = z.strictObject({
     host: sshHost,
     port: port(22),
-    hostKeys: z.array(hostKey).min(1, { error: "is empty: pin the jump host's keys (ssh-keyscan), the hub never trusts a key on first use" }).max(10, { error: "lists more than 10 keys" }),
+    hostKeys: hostKeys("jump host"),
 });
 const clusterSchema = z.strictObject({
     name: text(BOUNDS.name).pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "is not a cluster name: lower-case letters, digits and _, starting with a letter" })),
     host: sshHost,
     port: port(22),
-    hostKeys: z.array(hostKey).min(1, { error: "is empty: pin the login host's keys (ssh-keyscan), the hub never trusts a key on first use" }).max(10, { error: "lists more than 10 keys" }),
+    hostKeys: hostKeys("login host"),
     jumpHost: jumpHostSchema.optional(),
     username: template(["username"], /^[a-z0-9][a-z0-9._-]*$/, "must give a user name: lower-case letters, digits and . _ - around {username}").default("{username}"),
     remotePath: template(["clusterUser"], /^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits and . _ / -").default("/home/{clusterUser}/pyiron/remote"),

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { Writable } from "stream";
+import { z } from "zod";
 import { CONTROL, configSchema, shellWord, show } from "../config";
 import { POSTGRES } from "../components/database";
 import { DEPLOYMENT_LABEL, dockerNames, ROLES } from "../components/names";
@@ -15,27 +16,43 @@ export const FORMAT = "pyiron-jupyterhub-backup/1";
 export const MANIFEST = "manifest.json";
 export const DUMP = "database.dump";
 
-export interface Member {
-    /** Path inside the archive. */
-    path: string;
-    kind: "database" | "volume";
-    /** For a volume: its name and role (hub data, or a user's home). */
-    volume?: string;
-    role?: string;
-    bytes: number;
-    sha256: string;
-}
-
-export interface Manifest {
-    format: typeof FORMAT;
-    createdAt: string;
-    stack: string;
-    namePrefix: string;
-    tool: { name: string; version: string };
-    postgres: { image: string; serverVersion: string };
-    hub: { image: string | null; jupyterhubVersion: string | null };
-    members: Member[];
-}
+// A volume's name after the deployment's prefix: its hub data, or a user's home.
+const VOLUME_SUFFIX = /^(hub-data|home-[A-Za-z0-9._-]{1,128})$/;
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const bytes = z.number().int().min(0);
+const memberSchema = z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("database"), path: z.literal(DUMP), bytes, sha256 }),
+    z.strictObject({
+        kind: z.literal("volume"),
+        path: z.string().regex(/^volumes\/[a-z][a-z0-9-]{0,29}-(?:hub-data|home-[A-Za-z0-9._-]{1,128})\.tar$/),
+        volume: z.string(),
+        role: z.enum(["hub-data", "home"]),
+        bytes,
+        sha256,
+    }),
+]);
+/**
+ * The manifest, checked before any of it is used: member paths go to tar and volume
+ * names to Docker, so an archive made by hand can name nothing else.
+ */
+const manifestSchema = z
+    .strictObject({
+        format: z.literal(FORMAT),
+        createdAt: z.string(),
+        stack: z.string(),
+        namePrefix: configSchema.shape.namePrefix.unwrap(),
+        tool: z.strictObject({ name: z.string(), version: z.string() }),
+        postgres: z.strictObject({ image: z.string(), serverVersion: z.string().regex(/^\d+/) }),
+        hub: z.strictObject({ image: z.string().nullable(), jupyterhubVersion: z.string().nullable() }),
+        members: z.array(memberSchema).max(100000),
+    })
+    .refine((m) => new Set(m.members.map((x) => x.path)).size === m.members.length, { error: "lists a member twice" })
+    .refine((m) => m.members.filter((x) => x.kind === "database").length <= 1, { error: "lists two databases" })
+    .refine((m) => m.members.every((x) => x.kind !== "volume" || (x.path === `volumes/${x.volume}.tar` && x.volume.startsWith(`${m.namePrefix}-`) && VOLUME_SUFFIX.test(x.volume.slice(m.namePrefix.length + 1)) && (x.role === "home") === x.volume.slice(m.namePrefix.length + 1).startsWith("home-"))), {
+        error: "names a volume outside its deployment's hub data and homes",
+    });
+export type Manifest = z.infer<typeof manifestSchema>;
+export type Member = Manifest["members"][number];
 
 export class BackupError extends Error {}
 
@@ -70,11 +87,13 @@ export function containerState(name: string): { running: boolean; image: string 
 /** Every home volume of the deployment (DockerSpawner's names: <prefix>-home-<user>). */
 export function homeVolumes(d: Deployment): string[] {
     const prefix = d.names.homeVolume("");
-    return docker(["volume", "ls", "--format", `{{.Name}}\t{{.Label "${DEPLOYMENT_LABEL}"}}`])
-        .split("\n")
-        .map((l) => l.split("\t"))
-        // Another deployment's labelled volume is never taken for a home of this one.
-        .filter(([name, owner]) => name.startsWith(prefix) && name.length > prefix.length && !owner)
+    const rows = docker(["volume", "ls", "--format", `{{.Name}}\t{{.Label "${DEPLOYMENT_LABEL}"}}`]).split("\n").map((l) => l.split("\t"));
+    // Homes carry no label (DockerSpawner makes them), but each deployment's hub data does:
+    // `hub-home-x-home-bob` is a home of deployment `hub-home-x`, not of `hub`.
+    const others = [...new Set(rows.map(([, owner]) => owner).filter((o) => o && o !== d.namePrefix))];
+    return rows
+        .filter(([name, owner]) => !owner && name.startsWith(prefix) && VOLUME_SUFFIX.test(name.slice(d.namePrefix.length + 1)))
+        .filter(([name]) => !others.some((o) => o.length > d.namePrefix.length && name.startsWith(dockerNames(o).homeVolume(""))))
         .map(([name]) => name)
         .sort();
 }
@@ -82,6 +101,14 @@ export function homeVolumes(d: Deployment): string[] {
 /** A throwaway container of the stack's Postgres image (which has sh and tar) with `volume` at /volume. */
 export function helperArgs(d: Deployment, volume: string, readOnly: boolean, command: string[]): string[] {
     return ["run", "--rm", "-i", "--network", "none", "--entrypoint", command[0], "-v", `${volume}:/volume${readOnly ? ":ro" : ""}`, d.postgresImage, ...command.slice(1)];
+}
+
+/** The major version of the Postgres server in `image`. */
+export function imageMajor(image: string): number {
+    const v = docker(["run", "--rm", "--network", "none", "--entrypoint", "postgres", image, "-V"]);
+    const m = /\(PostgreSQL\) (\d+)/.exec(v);
+    if (!m) throw new BackupError(`${image} does not say which Postgres it runs (postgres -V: ${show(v)})`);
+    return Number(m[1]);
 }
 
 /** The stack's Postgres image, pulled if this engine lacks it (restore on a new host). */
@@ -122,6 +149,8 @@ export async function stream(
     label: string,
     source: [string, string[]],
     to: { file?: string; sink?: [string, string[]] },
+    /** Exit codes of the source that still mean success (GNU tar: 1 = a file changed while read). */
+    sourceOk: number[] = [0],
 ): Promise<{ bytes: number; sha256: string }> {
     const hash = crypto.createHash("sha256");
     let bytes = 0;
@@ -149,7 +178,7 @@ export async function stream(
     target.on("error", () => src.kill());
     try {
         const [srcCode, sinkCode] = await done;
-        if (srcCode !== 0 || sinkCode !== 0) {
+        if (!sourceOk.includes(srcCode) || sinkCode !== 0) {
             throw new BackupError(`${label} failed: ${errors.join("").trim() || `exit ${srcCode}/${sinkCode}`}`);
         }
     } finally {
@@ -163,16 +192,26 @@ export async function stream(
 /** The manifest of an archive, checked for its format. */
 export function readManifest(archive: string): Manifest {
     if (!fs.existsSync(archive)) throw new BackupError(`no archive at ${show(archive)}`);
-    const r = spawnSync("tar", ["-xOf", archive, MANIFEST], { encoding: "utf8", maxBuffer: 16 * MiB });
+    const r = spawnSync("tar", memberArgs(archive, MANIFEST), { encoding: "utf8", maxBuffer: 16 * MiB });
     if (r.status !== 0) throw new BackupError(`${show(archive)} is not a backup of this project: ${r.stderr.trim() || "no manifest"}`);
-    let m: Manifest;
+    let raw: { format?: unknown };
     try {
-        m = JSON.parse(r.stdout);
+        raw = JSON.parse(r.stdout);
     } catch {
         throw new BackupError(`the manifest of ${show(archive)} is not JSON`);
     }
-    if (m.format !== FORMAT) throw new BackupError(`${show(archive)} has format ${show(String(m.format))}; this version reads ${FORMAT}`);
-    return m;
+    if (raw?.format !== FORMAT) throw new BackupError(`${show(archive)} has format ${show(String(raw?.format))}; this version reads ${FORMAT}`);
+    const m = manifestSchema.safeParse(raw);
+    if (!m.success) {
+        const issue = m.error.issues[0];
+        throw new BackupError(`the manifest of ${show(archive)} is not one this tool writes (${issue.path.join(".") || "manifest"}: ${issue.message}); nothing was changed`);
+    }
+    return m.data;
+}
+
+/** tar's arguments to print one member: names after `--`, so none is read as an option. */
+export function memberArgs(archive: string, member: string): string[] {
+    return ["-xOf", archive, "--", member];
 }
 
 export { POSTGRES, ROLES };

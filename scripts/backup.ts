@@ -19,7 +19,8 @@ function append(archive: string, dir: string, file: string): void {
     fs.rmSync(path.join(dir, file));
 }
 
-export async function backup(d: Deployment, out: string, force: boolean): Promise<Manifest> {
+/** `homes: false` leaves the home volumes out (the database and hub data only). */
+export async function backup(d: Deployment, out: string, force: boolean, opts: { homes: boolean } = { homes: true }): Promise<Manifest> {
     const db = containerState(d.names.postgresContainer);
     if (!db?.running) {
         throw new BackupError(`the hub database ${d.names.postgresContainer} is not running: deploy the stack (${pulumiCommand(["up", "--stack", d.stack])}) before a backup`);
@@ -27,7 +28,10 @@ export async function backup(d: Deployment, out: string, force: boolean): Promis
     if (fs.existsSync(out) && !force) throw new BackupError(`${show(out)} exists: choose another --out, or pass --force to replace it`);
     const work = fs.mkdtempSync(path.join(path.dirname(path.resolve(out)), ".pyiron-hub-backup-"));
     const partial = `${out}.partial`;
+    if (fs.existsSync(partial) && !force) throw new BackupError(`${show(partial)} is left from an earlier backup: remove it, or pass --force`);
     fs.rmSync(partial, { force: true });
+    // The archive holds every user's files and SSH keys: its owner alone reads it.
+    fs.closeSync(fs.openSync(partial, "wx", 0o600));
     try {
         const members: Member[] = [];
         // pg_dump reads one snapshot: consistent while the hub keeps writing.
@@ -37,14 +41,20 @@ export async function backup(d: Deployment, out: string, force: boolean): Promis
         append(partial, work, DUMP);
         const volumes = [
             { name: d.names.hubDataVolume, role: ROLES.hubData },
-            ...homeVolumes(d).map((name) => ({ name, role: "home" })),
+            ...(opts.homes ? homeVolumes(d) : []).map((name) => ({ name, role: "home" as const })),
         ];
         fs.mkdirSync(path.join(work, "volumes"));
         for (const [i, v] of volumes.entries()) {
             const file = `volumes/${v.name}.tar`;
             log(`volume ${i + 1}/${volumes.length}: ${v.name}`);
-            // Numeric owners: jovyan's uid 1000 and the hub's files come back as they were.
-            const copy = await stream(v.name, ["docker", helperArgs(d, v.name, true, ["tar", "--numeric-owner", "-C", "/volume", "-cf", "-", "."])], { file: path.join(work, file) });
+            // Numeric owners: jovyan's uid 1000 and the hub's files come back as they were. A file
+            // a user writes meanwhile is taken as tar finds it (exit 1), not a failed backup.
+            const copy = await stream(
+                v.name,
+                ["docker", helperArgs(d, v.name, true, ["tar", "--numeric-owner", "--warning=no-file-changed", "-C", "/volume", "-cf", "-", "."])],
+                { file: path.join(work, file) },
+                [0, 1],
+            );
             members.push({ path: file, kind: "volume", volume: v.name, role: v.role, ...copy });
             append(partial, work, file);
         }

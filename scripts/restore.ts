@@ -4,10 +4,10 @@
 //   npm run restore -- <archive.tar> --stack <name> [--force] [--only database|volumes]
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
-import { show } from "../config";
+import { setCommand, show } from "../config";
 import { DEPLOYMENT_LABEL, deploymentLabels } from "../components/names";
 import {
-    BackupError, failed, commandLine, containerState, Deployment, deploymentOf, docker, DUMP, ensureImage, helperArgs, log, Manifest, Member, POSTGRES, readManifest, ROLES, stream, volumeExists,
+    BackupError, commandLine, containerState, Deployment, deploymentOf, docker, DUMP, ensureImage, failed, helperArgs, imageMajor, log, Manifest, Member, memberArgs, POSTGRES, readManifest, ROLES, stream, volumeExists,
 } from "./archive";
 
 const USAGE = "usage: npm run restore -- <archive.tar> --stack <name> [--force] [--only database|volumes]";
@@ -25,10 +25,9 @@ export interface RestoreResult {
 }
 
 /** The member's volume under the target stack's prefix (a backup may move to another stack). */
-function targetVolume(m: Manifest, member: Member, d: Deployment): string {
-    const v = member.volume ?? "";
-    if (!v.startsWith(`${m.namePrefix}-`)) throw new BackupError(`the manifest names volume ${show(v)} outside its deployment ${show(m.namePrefix)}`);
-    return `${d.namePrefix}-${v.slice(m.namePrefix.length + 1)}`;
+function targetVolume(m: Manifest, member: Extract<Member, { kind: "volume" }>, d: Deployment): string {
+    // The manifest's schema holds each volume to `<its prefix>-hub-data` or `-home-<user>`.
+    return `${d.namePrefix}-${member.volume.slice(m.namePrefix.length + 1)}`;
 }
 
 function isEmpty(d: Deployment, volume: string): boolean {
@@ -62,7 +61,7 @@ export async function restoreDatabase(archive: string, d: Deployment, image = d.
         const ready = () => spawnSync("docker", ["exec", temp, "pg_isready", "-q", "-h", "127.0.0.1", "-U", POSTGRES.user, "-d", POSTGRES.database], { stdio: "ignore" }).status === 0;
         for (let i = 0; i < 120 && !ready(); i++) await new Promise((res) => setTimeout(res, 1000));
         if (!ready()) throw new BackupError(`the database server of ${image} did not start: ${docker(["logs", "--tail", "20", temp], { allowFailure: true })}`);
-        await stream("database", ["tar", ["-xOf", archive, DUMP]], {
+        await stream("database", ["tar", memberArgs(archive, DUMP)], {
             sink: ["docker", ["exec", "-i", temp, "pg_restore", "-U", POSTGRES.user, "-d", POSTGRES.database, "--no-owner", "--no-privileges", "--exit-on-error"]],
         });
     } finally {
@@ -71,23 +70,34 @@ export async function restoreDatabase(archive: string, d: Deployment, image = d.
     }
 }
 
+/** The deployment's running containers: hub, database and user servers. */
+function deploymentContainers(d: Deployment): string[] {
+    return docker(["ps", "--format", "{{.Names}}", "--filter", `label=${DEPLOYMENT_LABEL}=${d.namePrefix}`]).split("\n").filter(Boolean);
+}
+
 export async function restore(archive: string, d: Deployment, opts: RestoreOptions): Promise<RestoreResult> {
     const manifest = readManifest(archive);
     const members = manifest.members.filter((m) => !opts.only || (opts.only === "database") === (m.kind === "database"));
     // 1. Every byte checked before anything changes.
     for (const m of members) {
-        const got = await stream(`checking ${m.path}`, ["tar", ["-xOf", archive, m.path]], {});
+        const got = await stream(`checking ${m.path}`, ["tar", memberArgs(archive, m.path)], {});
         if (got.sha256 !== m.sha256 || got.bytes !== m.bytes) {
             throw new BackupError(`${m.path} in ${show(archive)} does not match its checksum in the manifest (damaged or altered); nothing was changed`);
         }
     }
     ensureImage(d.postgresImage);
-    const volumes = members.filter((m) => m.kind === "volume").map((m) => ({ member: m, volume: targetVolume(manifest, m, d) }));
+    // A newer major's dump does not load into an older server: refused while nothing changed.
+    const dumpMajor = parseInt(manifest.postgres.serverVersion, 10);
+    const serverMajor = imageMajor(d.postgresImage);
+    if (members.some((m) => m.kind === "database") && dumpMajor > serverMajor) {
+        throw new BackupError(`the archive's database is Postgres ${dumpMajor}, newer than the stack's postgresImage ${d.postgresImage} (Postgres ${serverMajor}), which cannot load it: set a Postgres ${dumpMajor} image or newer (${setCommand("postgresImage", `postgres:${dumpMajor}`, { stack: d.stack })}); nothing was changed`);
+    }
+    const volumes = members.flatMap((m) => (m.kind === "volume" ? [{ member: m, volume: targetVolume(manifest, m, d) }] : []));
     const database = members.some((m) => m.kind === "database");
     // 2. Nothing a user stored is overwritten unless asked.
     const targets = [...volumes.map((v) => v.volume), ...(database ? [d.names.postgresDataVolume] : [])];
     const occupied = targets.filter((v) => volumeExists(v) && !isEmpty(d, v));
-    const running = docker(["ps", "--format", "{{.Names}}", "--filter", `label=${DEPLOYMENT_LABEL}=${d.namePrefix}`]).split("\n").filter(Boolean);
+    const running = deploymentContainers(d);
     if ((occupied.length || running.length) && !opts.force) {
         const what = [...(occupied.length ? [`volumes with data: ${occupied.join(", ")}`] : []), ...(running.length ? [`running containers: ${running.join(", ")}`] : [])];
         throw new BackupError(
@@ -95,18 +105,21 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
             commandLine(["npm", "run", "restore", "--", archive, "--stack", d.stack, "--force", ...(opts.only ? ["--only", opts.only] : [])]),
         );
     }
-    // 3. Stopped in order: user servers, the hub, its database.
-    const order = (n: string) => (n === d.names.postgresContainer ? 2 : n === d.names.hubContainer ? 1 : 0);
-    const stopped = [...running].sort((a, b) => order(a) - order(b));
-    for (const c of stopped) {
+    // 3. The hub first, so no user server starts again meanwhile; then what still runs (a
+    // database-only restore leaves user servers running: they do not use the database).
+    const stop = (c: string) => {
         log(`stopping ${c}`);
         docker(["stop", c]);
-    }
+    };
+    if (running.includes(d.names.hubContainer)) stop(d.names.hubContainer);
+    const userServers = opts.only === "database" ? [] : deploymentContainers(d).filter((c) => c !== d.names.postgresContainer);
+    for (const c of userServers) stop(c);
+    if (deploymentContainers(d).includes(d.names.postgresContainer)) stop(d.names.postgresContainer);
     // 4. The data.
     for (const [i, { member, volume }] of volumes.entries()) {
         log(`volume ${i + 1}/${volumes.length}: ${volume}`);
         emptyVolume(d, volume, member.role);
-        await stream(volume, ["tar", ["-xOf", archive, member.path]], { sink: ["docker", helperArgs(d, volume, false, ["tar", "--numeric-owner", "-C", "/volume", "-xf", "-"])] });
+        await stream(volume, ["tar", memberArgs(archive, member.path)], { sink: ["docker", helperArgs(d, volume, false, ["tar", "--numeric-owner", "-C", "/volume", "-xf", "-"])] });
     }
     if (database) {
         log(`database into ${d.names.postgresDataVolume} (${d.postgresImage}; the backup is of Postgres ${manifest.postgres.serverVersion})`);

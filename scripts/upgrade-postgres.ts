@@ -1,26 +1,19 @@
 // The hub database to a new Postgres major. Postgres cannot read an older major's data
-// files, so the data moves as a dump: the hub stops, a full backup is taken (the way
-// back), the dump is loaded into a fresh database of the new major on the same volume,
-// the stack's postgresImage is set and `pulumi up` replaces the database container. User
+// files, so the data moves as a dump: the hub stops, a backup of the database and hub data
+// is taken (the way back), the dump is loaded into a fresh database of the new major on
+// the same volume, the stack's postgresImage is set and `pulumi up` replaces the database
+// container. User
 // servers keep running; only the hub is down, for the time printed. Usage:
 //   npm run upgrade-postgres -- --stack <name> --image <postgres image> [--out <file.tar>]
 import { spawnSync } from "child_process";
 import { configSchema, setCommand, show } from "../config";
 import {
-    BackupError, commandLine, containerState, Deployment, deploymentOf, docker, ensureImage, failed, log, POSTGRES, ROLES,
+    BackupError, commandLine, containerState, imageMajor, Deployment, deploymentOf, docker, ensureImage, failed, log, POSTGRES, ROLES,
 } from "./archive";
 import { backup } from "./backup";
 import { emptyVolume, healthy, restoreDatabase } from "./restore";
 
 const USAGE = "usage: npm run upgrade-postgres -- --stack <name> --image <postgres image> [--out <file.tar>]";
-
-/** The major version of the Postgres server in `image`. */
-function imageMajor(image: string): number {
-    const v = docker(["run", "--rm", "--network", "none", "--entrypoint", "postgres", image, "-V"]);
-    const m = /\(PostgreSQL\) (\d+)/.exec(v);
-    if (!m) throw new BackupError(`${image} does not say which Postgres it runs (postgres -V: ${show(v)})`);
-    return Number(m[1]);
-}
 
 export interface UpgradeResult {
     from: number;
@@ -46,8 +39,9 @@ export async function upgradePostgres(d: Deployment, image: string, archive: str
     docker(["stop", d.names.hubContainer]);
     let wiped = false;
     try {
-        // With the hub stopped nothing writes: the dump in this archive is the last state.
-        await backup(d, archive, false);
+        // With the hub stopped nothing writes: the dump in this archive is the last state. Homes
+        // stay out (the database does not touch them), so the hub is down for the database only.
+        await backup(d, archive, false, { homes: false });
         log(`backup: ${archive}`);
         docker(["stop", d.names.postgresContainer]);
         wiped = true;
@@ -59,14 +53,12 @@ export async function upgradePostgres(d: Deployment, image: string, archive: str
         log("pulumi up: the database container is replaced by one of the new image");
         const up = spawnSync("pulumi", ["up", "--yes", "--skip-preview", "--stack", d.stack], { stdio: ["ignore", "inherit", "inherit"] });
         if (up.status !== 0) throw new BackupError("pulumi up failed (above)");
-        docker(["start", d.names.hubContainer]);
-        await healthy(d.names.hubContainer);
     } catch (e) {
         const back = wiped
             ? `The database volume no longer holds Postgres ${from} data. To go back to it: ` +
               `${setCommand("postgresImage", d.postgresImage, { stack: d.stack })} && ` +
               `${commandLine(["npm", "run", "restore", "--", archive, "--stack", d.stack, "--only", "database", "--force"])} && ` +
-              `${commandLine(["pulumi", "up", "--stack", d.stack])}`
+              `${commandLine(["pulumi", "up", "--stack", d.stack])} && ${commandLine(["docker", "start", d.names.hubContainer])}`
             : "Nothing was changed; the hub and its database run as before.";
         if (!wiped) {
             docker(["start", d.names.postgresContainer], { allowFailure: true });
@@ -74,6 +66,9 @@ export async function upgradePostgres(d: Deployment, image: string, archive: str
         }
         throw new BackupError(`${(e as Error).message}. ${back}`);
     }
+    // The data has moved; from here on only the hub's start is left.
+    docker(["start", d.names.hubContainer]);
+    await healthy(d.names.hubContainer);
     return { from, to, archive, hubDowntime: (Date.now() - downFrom) / 1000 };
 }
 

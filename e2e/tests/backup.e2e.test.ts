@@ -52,6 +52,8 @@ describe("backup and restore", { concurrency: 1 }, () => {
         // Step 6 moves the stack to Postgres 17; the next run starts from the test bed's image.
         if (state.postgresImage) pulumi(["config", "set", "postgresImage", state.postgresImage]);
         pulumi(["destroy", "--yes", "--skip-preview"], { allowFailure: true });
+        // The database volume now holds Postgres 17 data, which the test bed's image refuses.
+        for (const v of projectVolumes()) docker(["volume", "rm", "-f", v]);
         fs.rmSync(DIR, { recursive: true, force: true });
     });
 

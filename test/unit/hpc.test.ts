@@ -46,6 +46,7 @@ describe("hpc", () => {
         assert.throws(() => hpc([{ ...LAB, username: "{user}" }]), /username: may only use the placeholders \{username\}/);
         assert.throws(() => hpc([{ ...LAB, remotePath: "relative/{clusterUser}" }]), /remotePath: must be an absolute path/);
         assert.throws(() => hpc([LAB, LAB]), /hpc\.clusters: names the same cluster twice/);
+        assert.throws(() => hpc([{ ...LAB, hostKeys: [HOST_KEY, HOST_KEY.replace("AAAAI", "AAAAJ")] }]), /hostKeys: lists two keys of one type/);
     });
 
     it("writes the user's queue file, pinned known_hosts and a private key only they can read", () => {

@@ -32,7 +32,7 @@ describe("the hub database's entry point", () => {
         assert.equal(r.status, 1);
         assert.equal(r.started, false);
         assert.match(r.stderr, /holds Postgres 15 data, and postgresImage runs Postgres 17, which cannot read it\. Nothing was changed\. Set postgresImage back to a Postgres 15 image/);
-        assert.match(r.stderr, /npm run upgrade-postgres -- --stack <stack> --image <image>/);
+        assert.match(r.stderr, /to move the data to another major, see the README, Upgrading Postgres/);
     });
 
     it("starts the server on data of its own major, and on an empty volume", () => {
