@@ -57,6 +57,12 @@ export async function restoreDatabase(archive: string, d: Deployment, image = d.
         image, "postgres",
     ], { encoding: "utf8", env });
     if (r.status !== 0) throw new BackupError(`cannot start a database server of ${image}: ${r.stderr.trim()}`);
+    // Ctrl-C leaves no throwaway server behind.
+    const interrupted = () => {
+        docker(["rm", "-f", temp], { allowFailure: true });
+        process.exit(130);
+    };
+    process.once("SIGINT", interrupted);
     try {
         const ready = () => spawnSync("docker", ["exec", temp, "pg_isready", "-q", "-h", "127.0.0.1", "-U", POSTGRES.user, "-d", POSTGRES.database], { stdio: "ignore" }).status === 0;
         for (let i = 0; i < 120 && !ready(); i++) await new Promise((res) => setTimeout(res, 1000));
@@ -65,6 +71,7 @@ export async function restoreDatabase(archive: string, d: Deployment, image = d.
             sink: ["docker", ["exec", "-i", temp, "pg_restore", "-U", POSTGRES.user, "-d", POSTGRES.database, "--no-owner", "--no-privileges", "--exit-on-error"]],
         });
     } finally {
+        process.off("SIGINT", interrupted);
         docker(["stop", temp], { allowFailure: true });
         docker(["rm", "-f", temp], { allowFailure: true });
     }
@@ -119,7 +126,10 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
     for (const [i, { member, volume }] of volumes.entries()) {
         log(`volume ${i + 1}/${volumes.length}: ${volume}`);
         emptyVolume(d, volume, member.role);
-        await stream(volume, ["tar", memberArgs(archive, member.path)], { sink: ["docker", helperArgs(d, volume, false, ["tar", "--numeric-owner", "-C", "/volume", "-xf", "-"])] });
+        // No set-uid or set-gid file comes back: a home never needs one, and an archive made
+        // by hand could carry one owned by root.
+        const unpack = 'tar --numeric-owner -C /volume -xf - && find /volume -type f -perm /6000 -exec chmod ug-s {} +';
+        await stream(volume, ["tar", memberArgs(archive, member.path)], { sink: ["docker", helperArgs(d, volume, false, ["sh", "-c", unpack])] });
     }
     if (database) {
         log(`database into ${d.names.postgresDataVolume} (${d.postgresImage}; the backup is of Postgres ${manifest.postgres.serverVersion})`);

@@ -34,6 +34,12 @@ export async function upgradePostgres(d: Deployment, image: string, archive: str
     if (to === from) {
         throw new BackupError(`${image} is Postgres ${from}, as the database is: no data moves, set the image and run pulumi up: ${setCommand("postgresImage", image, { stack: d.stack })}`);
     }
+    // The `pulumi up` at the end must change the database alone: other pending changes of
+    // the stack are applied (or reverted) by the admin first, where they can be previewed.
+    const preview = spawnSync("pulumi", ["preview", "--expect-no-changes", "--stack", d.stack], { encoding: "utf8" });
+    if (preview.status !== 0) {
+        throw new BackupError(`stack ${show(d.stack)} has changes that are not applied (or its preview fails): run ${commandLine(["pulumi", "up", "--stack", d.stack])} and check it first; nothing was changed`);
+    }
     const downFrom = Date.now();
     log(`stopping ${d.names.hubContainer}: user servers keep running, the hub is down until the end`);
     docker(["stop", d.names.hubContainer]);

@@ -65,6 +65,8 @@ describe("backup and restore", { concurrency: 1 }, () => {
         assert.equal(made.status, 201, made.body);
         state.token = JSON.parse(made.body).token;
         state.created = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token })).body).created;
+        // A set-uid root file in her home (as only root could put it there), which no restore brings back as such.
+        docker(["exec", "-u", "0", `${PREFIX}-user-alice`, "sh", "-c", "cp /bin/true /home/jovyan/suid && chmod 4755 /home/jovyan/suid"]);
     });
 
     step("2. a backup while the hub and alice's server run: the database, the hub data and her home, with checksums", async () => {
@@ -122,6 +124,7 @@ describe("backup and restore", { concurrency: 1 }, () => {
         assert.match(out, /JOB finished 42/, out);
         const owner = docker(["exec", `${PREFIX}-user-alice`, "stat", "-c", "%u:%g", "/home/jovyan/kept.txt"]).stdout.trim();
         assert.equal(owner, "1000:100");
+        assert.equal(docker(["exec", `${PREFIX}-user-alice`, "stat", "-c", "%a %u", "/home/jovyan/suid"]).stdout.trim(), "755 0");
     });
 
     step("5. on the same deployment, a restore with --force replaces the data of the running hub and starts it again; logins stay valid", async () => {
@@ -146,6 +149,15 @@ describe("backup and restore", { concurrency: 1 }, () => {
     step("6. the hub database moves from Postgres 15 to 17 with one command: user servers keep running, the record, tokens and logins stay", async () => {
         assert.match(state.postgresImage ?? "", /^postgres:15$/);
         const server = docker(["inspect", "--format", "{{.State.StartedAt}}", `${PREFIX}-user-alice`]).stdout.trim();
+        // A stack with another change pending is refused: the upgrade's pulumi up must change the database alone.
+        const idle = pulumi(["config", "get", "idleTimeout"], { allowFailure: true });
+        pulumi(["config", "set", "idleTimeout", "7261"]);
+        const pending = npm("upgrade-postgres", ["--stack", STACK, "--image", "postgres:17", "--out", path.join(DIR, "pending.tar")]);
+        if (idle.status === 0) pulumi(["config", "set", "idleTimeout", idle.stdout.trim()]);
+        else pulumi(["config", "rm", "idleTimeout"]);
+        assert.equal(pending.status, 1);
+        assert.match(pending.stderr, /has changes that are not applied .*nothing was changed/);
+        assert.equal(docker(["inspect", "--format", "{{.State.Running}}", `${PREFIX}-hub`]).stdout.trim(), "true");
         const r = npm("upgrade-postgres", ["--stack", STACK, "--image", "postgres:17", "--out", path.join(DIR, "before-17.tar")]);
         assert.equal(r.status, 0);
         assert.match(r.stdout, /moved from Postgres 15 to 17; the hub was down \d+\.\d s/);
