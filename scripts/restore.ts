@@ -92,15 +92,15 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
             throw new BackupError(`${m.path} in ${show(archive)} does not match its checksum in the manifest (damaged or altered); nothing was changed`);
         }
     }
+    const volumes = members.flatMap((m) => (m.kind === "volume" ? [{ member: m, volume: targetVolume(manifest, m, d) }] : []));
+    const database = members.some((m) => m.kind === "database");
     ensureImage(d.postgresImage);
     // A newer major's dump does not load into an older server: refused while nothing changed.
     const dumpMajor = parseInt(manifest.postgres.serverVersion, 10);
     const serverMajor = imageMajor(d.postgresImage);
-    if (members.some((m) => m.kind === "database") && dumpMajor > serverMajor) {
+    if (database && dumpMajor > serverMajor) {
         throw new BackupError(`the archive's database is Postgres ${dumpMajor}, newer than the stack's postgresImage ${d.postgresImage} (Postgres ${serverMajor}), which cannot load it: set a Postgres ${dumpMajor} image or newer (${setCommand("postgresImage", `postgres:${dumpMajor}`, { stack: d.stack })}); nothing was changed`);
     }
-    const volumes = members.flatMap((m) => (m.kind === "volume" ? [{ member: m, volume: targetVolume(manifest, m, d) }] : []));
-    const database = members.some((m) => m.kind === "database");
     // 2. Nothing a user stored is overwritten unless asked.
     const targets = [...volumes.map((v) => v.volume), ...(database ? [d.names.postgresDataVolume] : [])];
     const occupied = targets.filter((v) => volumeExists(v) && !isEmpty(d, v));
