@@ -26,7 +26,12 @@ const userImages = new UserImages("user-images", {
     images: config.images,
     hpcLayer: config.hpc ? { pipArgs: config.hpc.pipArgs } : undefined,
 });
-const hubImage = new HubImage("hub-image", { namePrefix, prebuilt: config.hubImage, buildArgs: config.hubBuildArgs });
+const hubImage = new HubImage("hub-image", {
+    namePrefix,
+    prebuilt: config.hubImage,
+    version: config.hubVersion,
+    buildArgs: config.hubBuildArgs,
+});
 const cleanup = new UserServerCleanup("user-servers", { namePrefix }, { dependsOn: [network.users] });
 // Production: the config's Keycloak. Trial: a bundled one (the only difference).
 const { identity, trial } = identityFor(config);

@@ -3,9 +3,10 @@ import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../config";
+import * as path from "path";
+import { commandLine, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
 import type { Identity } from "./identity";
-import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, renderJupyterhubConfig } from "./jupyterhubConfig";
+import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, HUB_START_ENV, renderJupyterhubConfig } from "./jupyterhubConfig";
 import { deploymentLabels, dockerNames, ROLES, TLS_FINGERPRINT_LABEL } from "./names";
 
 export interface HubArgs {
@@ -37,6 +38,22 @@ export function tlsFingerprint(tls: { keyPath: string; certPath: string }): stri
     return hash.digest("hex");
 }
 
+/** The hub's entry point: checks the release, migrates the database behind a copy. */
+export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.py"), "utf8");
+
+/**
+ * What hub-start.py needs to know: the stack's release, the schema head of each release
+ * (to name the one that wrote a database), and the commands its messages print.
+ */
+export function hubStartSettings(version: HubVersion, stack: string): string {
+    return JSON.stringify({
+        version,
+        heads: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, HUB_VERSIONS[v].schemaHead])),
+        setVersion: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, setCommand("hubVersion", v, { stack })])),
+        rollback: commandLine(["npm", "run", "hub-rollback", "--", "--stack", stack]),
+    });
+}
+
 /** The JupyterHub container with its generated config and its secrets. */
 export class Hub extends pulumi.ComponentResource {
     public readonly container: docker.Container;
@@ -59,9 +76,13 @@ export class Hub extends pulumi.ComponentResource {
         this.container = new docker.Container(`${name}-container`, {
             name: names.hubContainer,
             image: args.imageId,
-            command: ["jupyterhub", "-f", HUB_PATHS.config],
-            uploads: [{ file: HUB_PATHS.config, content: this.configFile }],
+            command: ["python3", HUB_PATHS.start, "jupyterhub", "-f", HUB_PATHS.config],
+            uploads: [
+                { file: HUB_PATHS.config, content: this.configFile },
+                { file: HUB_PATHS.start, content: HUB_START_SCRIPT },
+            ],
             envs: [
+                `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack())}`,
                 pulumi.interpolate`${HUB_ENV.dbUrl}=${args.databaseUrl}`,
                 pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
                 pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { HUB_VERSIONS, HubVersion } from "../config";
 import { dockerNames, RECIPE_LABEL } from "./names";
 
 /** The hub recipe shipped with the project. */
@@ -29,7 +30,9 @@ export interface HubImageArgs {
     namePrefix: string;
     /** A prebuilt image to pull instead of building the recipe. */
     prebuilt?: string;
-    /** Docker build args for the recipe. */
+    /** The JupyterHub release the recipe installs. */
+    version: HubVersion;
+    /** The admin's Docker build args for the recipe (over those of the release). */
     buildArgs: Record<string, string>;
 }
 
@@ -44,11 +47,12 @@ export class HubImage extends pulumi.ComponentResource {
         if (args.prebuilt) {
             this.image = new docker.RemoteImage(`${name}-image`, { name: args.prebuilt, keepLocally: true }, { parent: this });
         } else {
+            const buildArgs = { JUPYTERHUB_IMAGE: HUB_VERSIONS[args.version].baseImage, HUB_VERSION: args.version, ...args.buildArgs };
             // Tagged by the recipe's digest and build args: a changed recipe is a new image.
             const digest = crypto
                 .createHash("sha256")
                 .update(recipeDigest())
-                .update(JSON.stringify(Object.entries(args.buildArgs).sort()))
+                .update(JSON.stringify(Object.entries(buildArgs).sort()))
                 .digest("hex")
                 .slice(0, 12);
             this.image = new docker.RemoteImage(`${name}-image`, {
@@ -57,7 +61,7 @@ export class HubImage extends pulumi.ComponentResource {
                 build: {
                     context: HUB_RECIPE_DIR,
                     dockerfile: "Dockerfile",
-                    buildArgs: args.buildArgs,
+                    buildArgs,
                     // The classic builder needs no buildx plugin and takes a base image
                     // that only exists on the host.
                     useLegacyBuilder: true,

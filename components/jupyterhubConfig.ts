@@ -15,6 +15,8 @@ export const HUB_PATHS = {
     // A tmpfs, empty at every container start: a proxy pid file kept on the data volume
     // would name a process of the next container and keep its proxy from starting.
     runtime: "/run/jupyterhub",
+    // The entry point that checks the release and migrates the database (hub-start.py).
+    start: "/srv/jupyterhub/hub-start.py",
 } as const;
 
 /** The environment variables through which the hub gets its secrets. */
@@ -24,6 +26,9 @@ export const HUB_ENV = {
     cryptKey: "JUPYTERHUB_CRYPT_KEY",
     clientSecret: "OAUTH_CLIENT_SECRET",
 } as const;
+
+/** The variable through which hub-start.py gets its settings (no secret). */
+export const HUB_START_ENV = "PYIRON_HUB_START";
 
 /** The variable through which user servers get the clusters (user-image/pyiron_hub_hpc.py). */
 export const HPC_ENV = "PYIRON_HUB_HPC";

@@ -3,6 +3,7 @@
 // and every error message are derived from it (config/reference.ts, config/messages.ts).
 import { z } from "zod";
 import { EndpointName, OIDC_ENDPOINTS, OIDC_PATH } from "./keycloak";
+import { HUB_VERSION_NAMES, HUB_VERSIONS } from "./hubVersions";
 import { FieldDoc } from "./types";
 
 export const PROJECT = "pyiron-jupyterhub";
@@ -528,6 +529,11 @@ const commonShape = {
             example: "pyiron-hub",
         },
     ),
+    hubVersion: field(z.enum(HUB_VERSION_NAMES, { error: `must be one of ${HUB_VERSION_NAMES.map((v) => `"${v}"`).join(", ")}` }).default("5.5"), {
+        description: `The JupyterHub release of the hub (${HUB_VERSION_NAMES.map((v) => `${v}: ${HUB_VERSIONS[v].jupyterhub}`).join(", ")}). Raising it migrates the hub database at the next \`pulumi up\`, after a copy of it is kept in Postgres; see the README, Upgrading JupyterHub. A prebuilt \`hubImage\` must hold this release.`,
+        type: "string",
+        example: "6.1",
+    }),
     hubImage: field(imageRef.refine((ref) => !/^(?:quay\.io\/)?jupyterhub\/jupyterhub(?:[:@]|$)/.test(ref), {
         error: "is the bare JupyterHub image, which has neither DockerSpawner, OAuthenticator nor a Postgres driver: leave hubImage unset to build the recipe, or name an image built from it",
     }).optional(), {

@@ -25,3 +25,9 @@ export function pulumiCommand(flags: readonly string[], positionals: readonly st
     const dashDash = positionals.some((p) => p.startsWith("-")) ? ["--"] : [];
     return ["pulumi", ...flags, ...dashDash, ...positionals].map(shellWord).join(" ");
 }
+
+/** Any command line that pastes safely whatever the words hold, or none at all. */
+export function commandLine(words: readonly string[]): string {
+    if (words.some((w) => CONTROL.test(w))) return "(no command: a name holds control characters)";
+    return words.map(shellWord).join(" ");
+}

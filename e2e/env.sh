@@ -21,6 +21,8 @@ CONTAINER_PYTHON=3.11.2
 CONFIGURABLE_HTTP_PROXY_VERSION=4.6.3
 # The single-user stand-ins: JupyterHub's major version matches the hub's.
 SINGLEUSER_PACKAGES="jupyterhub==5.5.4 jupyterlab==4.6.6"
+# The single-user server of the newer hub release (hubVersion 6.1), for the upgrade test.
+SINGLEUSER_NEXT_PACKAGES="jupyterhub==6.1.1 jupyterlab==4.6.6"
 PYIRON_BASE_PACKAGE="pyiron_base==0.15.20"
 # What the HPC layer adds to the stand-ins: pysqa's remote extra at pyiron_base's pysqa.
 PYSQA_REMOTE_PACKAGE="pysqa[remote]==1.0.1"

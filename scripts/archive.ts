@@ -7,7 +7,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { Writable } from "stream";
 import { z } from "zod";
-import { CONTROL, configSchema, shellWord, show } from "../config";
+import { commandLine, configSchema, show } from "../config";
+
+export { commandLine };
 import { POSTGRES } from "../components/database";
 import { DEPLOYMENT_LABEL, dockerNames, ROLES } from "../components/names";
 import { StackConfigError, stackKeys } from "./stack";
@@ -119,11 +121,6 @@ export function ensureImage(image: string): void {
     }
 }
 
-/** A command line that pastes safely whatever the words hold, or none at all. */
-export function commandLine(words: string[]): string {
-    if (words.some((w) => CONTROL.test(w))) return "(no command: a name holds control characters)";
-    return words.map(shellWord).join(" ");
-}
 
 /** A script's exit code for an expected failure (said plainly, exit 1); anything else is a bug and is thrown. */
 export function failed(what: string, e: unknown): number {

@@ -44,9 +44,16 @@ wheels() { # dir requirement...
         echo "$stamp" >"$dir/.requirements"
     fi
 }
-wheels "$cache/wheels-hub" -r "$PROJECT_DIR/hub-image/requirements.txt"
+# One wheelhouse per JupyterHub release of the hub recipe (hub-image/requirements-*.txt).
+hub_versions=$(cd "$PROJECT_DIR/hub-image" && ls requirements-*.txt | sed 's/^requirements-\(.*\)\.txt$/\1/')
+for v in $hub_versions; do
+    wheels "$cache/wheels-hub-$v" -r "$PROJECT_DIR/hub-image/requirements-$v.txt"
+done
 # shellcheck disable=SC2086
 wheels "$cache/wheels-singleuser" $SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE
+# A single-user server of the newer JupyterHub release, for the hub upgrade test.
+# shellcheck disable=SC2086
+wheels "$cache/wheels-singleuser-next" $SINGLEUSER_NEXT_PACKAGES
 
 # The HPC layer on the user images (user-image/) installs pysqa's remote extra from
 # user-image/wheels/ with hpc.pipArgs=--no-index.
@@ -56,7 +63,7 @@ cp "$cache"/wheels-hpc/*.whl "$PROJECT_DIR/user-image/wheels/"
 
 # The hub recipe of the project installs from hub-image/wheels/ with PIP_ARGS=--no-index.
 rm -f "$PROJECT_DIR"/hub-image/wheels/*.whl
-cp "$cache"/wheels-hub/*.whl "$PROJECT_DIR/hub-image/wheels/"
+for v in $hub_versions; do cp "$cache/wheels-hub-$v"/*.whl "$PROJECT_DIR/hub-image/wheels/"; done
 
 # configurable-http-proxy with its dependencies, for the hub's base image.
 if [ ! -x "$cache/chp/node_modules/.bin/configurable-http-proxy" ] ||
@@ -105,8 +112,13 @@ build() {
 
 build "postgres:15" "$images/postgres" --build-arg "SUITE=$DEBIAN_SUITE" --build-arg PG_MAJOR=15
 build "postgres:17" "$images/postgres" --build-arg "SUITE=$DEBIAN_NEXT_SUITE" --build-arg PG_MAJOR=17
-build "quay.io/jupyterhub/jupyterhub:5.5.4" "$images/hub-base" -- "$cache/wheels-hub" wheels "$cache/chp" chp
+# The official hub image of each release, as the hub recipe's JUPYTERHUB_IMAGE names it.
+for v in $hub_versions; do
+    jh=$(sed -n 's/^jupyterhub==//p' "$PROJECT_DIR/hub-image/requirements-$v.txt")
+    build "quay.io/jupyterhub/jupyterhub:$jh" "$images/hub-base" --build-arg "JUPYTERHUB_VERSION=$jh" -- "$cache/wheels-hub-$v" wheels "$cache/chp" chp
+done
 build "pyiron-testbed/singleuser:lab" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES" -- "$cache/wheels-singleuser" wheels
+build "pyiron-testbed/singleuser:lab-next" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_NEXT_PACKAGES" -- "$cache/wheels-singleuser-next" wheels
 build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE" -- "$cache/wheels-singleuser" wheels
 # The test bed's SLURM cluster: one image for every node, with its users and pyiron_base.
 cluster_users=$(node -p "Object.entries(require('$E2E_DIR/testbed.json').cluster.users).map(([n, u]) => n + ':' + u).join(' ')")

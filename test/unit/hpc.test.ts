@@ -8,10 +8,10 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import YAML from "yaml";
 import { parseConfig } from "../../config";
+import { hubPython } from "../python";
 import { HPC_ENV, hpcSettings, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
 import { goldenSettings, validRaw } from "../fixtures";
 
-const VENV = process.env.PYIRON_HUB_VENV ?? path.join(os.homedir(), ".cache", "pyiron-jupyterhub", "venv");
 const HOOK = path.join(__dirname, "..", "..", "user-image", "pyiron_hub_hpc.py");
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIjTZdOB8UhU7bE5PCJPFOVQvsZROrEq16yaSKrcKoj9";
 
@@ -24,7 +24,7 @@ const LAB = { name: "lab", host: "login.lab.example.org", port: "2222", hostKeys
 
 /** Runs the start hook as user `user` in `home`; returns its exit status and output. */
 function hook(home: string, settings: string, user = "alice", args: string[] = []) {
-    const python = path.join(VENV, "bin", "python");
+    const python = hubPython();
     assert.ok(fs.existsSync(python), `no Python at ${python}: run test/setup-python.sh`);
     return spawnSync(python, [HOOK, ...args], { encoding: "utf8", env: { HOME: home, JUPYTERHUB_USER: user, [HPC_ENV]: settings, PATH: process.env.PATH } });
 }

@@ -7,14 +7,21 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { POSTGRES } from "../../components/database";
 import { JupyterhubConfigInputs, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
+import { HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion } from "../../config";
 import { goldenSettings } from "../fixtures";
+import { hubPython } from "../python";
 
-const VENV = process.env.PYIRON_HUB_VENV ?? path.join(os.homedir(), ".cache", "pyiron-jupyterhub", "venv");
-const PYTHON = path.join(VENV, "bin", "python");
 const CHECK = path.join(__dirname, "..", "python", "check_hub_config.py");
+const RECIPE = path.join(__dirname, "..", "..", "hub-image");
 
-function check(content: string): { ok: boolean; output: string } {
-    assert.ok(fs.existsSync(PYTHON), `no Python with the hub's packages at ${PYTHON}: run test/setup-python.sh`);
+function python(version: HubVersion): string {
+    const p = hubPython(version);
+    assert.ok(fs.existsSync(p), `no Python with the hub's packages at ${p}: run test/setup-python.sh`);
+    return p;
+}
+
+function check(content: string, version: HubVersion = "5.5"): { ok: boolean; output: string } {
+    const PYTHON = python(version);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-config-"));
     const file = path.join(dir, "jupyterhub_config.py");
     fs.writeFileSync(file, content);
@@ -32,21 +39,38 @@ const variants: Array<[string, Partial<JupyterhubConfigInputs>]> = [
     ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2025-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];
 
-describe("generated config against JupyterHub 5, DockerSpawner 14, OAuthenticator 17", () => {
-    for (const [what, change] of variants) {
-        it(`defines every key it sets: ${what}`, () => {
-            const r = check(renderJupyterhubConfig({ ...goldenSettings(), ...change }));
-            assert.ok(r.ok, r.output);
+for (const version of HUB_VERSION_NAMES) {
+    describe(`generated config against the packages of hubVersion ${version} (JupyterHub ${HUB_VERSIONS[version].jupyterhub})`, () => {
+        for (const [what, change] of variants) {
+            it(`defines every key it sets: ${what}`, () => {
+                const r = check(renderJupyterhubConfig({ ...goldenSettings(), ...change }), version);
+                assert.ok(r.ok, r.output);
+            });
+        }
+
+        it("the hub's packages include the driver of the database URL the stack hands it", () => {
+            const url = `${POSTGRES.urlScheme}://jupyterhub:pw@pyiron-hub-postgres:5432/jupyterhub`;
+            const r = spawnSync(python(version), ["-c", `import sqlalchemy; sqlalchemy.create_engine("${url}")`], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
         });
-    }
 
-    it("the hub's packages include the driver of the database URL the stack hands it", () => {
-        assert.ok(fs.existsSync(PYTHON), `no Python with the hub's packages at ${PYTHON}: run test/setup-python.sh`);
-        const url = `${POSTGRES.urlScheme}://jupyterhub:pw@pyiron-hub-postgres:5432/jupyterhub`;
-        const r = spawnSync(PYTHON, ["-c", `import sqlalchemy; sqlalchemy.create_engine("${url}")`], { encoding: "utf8" });
-        assert.equal(r.status, 0, r.stderr);
+        it("the recipe pins the release the program names, and that release writes the schema head the rollback looks for", () => {
+            const pinned = /^jupyterhub==(\S+)$/m.exec(fs.readFileSync(path.join(RECIPE, `requirements-${version}.txt`), "utf8"));
+            assert.equal(pinned?.[1], HUB_VERSIONS[version].jupyterhub);
+            assert.match(HUB_VERSIONS[version].baseImage, new RegExp(`:${HUB_VERSIONS[version].jupyterhub.replace(/\./g, "\\.")}$`));
+            const r = spawnSync(python(version), ["-c", [
+                "import jupyterhub",
+                "from alembic.script import ScriptDirectory",
+                "from jupyterhub import dbutil",
+                "print(jupyterhub.__version__, ScriptDirectory(dbutil.ALEMBIC_DIR).get_current_head())",
+            ].join("\n")], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout.trim(), `${HUB_VERSIONS[version].jupyterhub} ${HUB_VERSIONS[version].schemaHead}`);
+        });
     });
+}
 
+describe("the config check itself", () => {
     it("the check fails on a key the classes do not define (so it can catch a typo)", () => {
         const r = check(renderJupyterhubConfig(goldenSettings()) + "c.DockerSpawner.mem_limitt = \"2G\"\n");
         assert.ok(!r.ok);

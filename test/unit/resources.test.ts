@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { hubStartSettings } from "../../components/hub";
 import { writeTlsFiles } from "../fixtures";
 import { isSecret, installMocks, mockedSecrets, mockHex, mockSecret, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
@@ -113,8 +114,11 @@ describe("resource graph", () => {
     it("runs the hub with the generated config, TLS read-only, the Docker socket and its data volume", () => {
         const hub = inputsOf(container("hub-container"));
         assert.equal(hub.name, "pyiron-hub-hub");
-        assert.deepEqual(hub.command, ["jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]);
+        // The entry point checks the release and migrates the database, then runs the hub.
+        assert.deepEqual(hub.command, ["python3", "/srv/jupyterhub/hub-start.py", "jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]);
         assert.equal(hub.uploads[0].file, "/srv/jupyterhub/jupyterhub_config.py");
+        assert.equal(hub.uploads[1].file, "/srv/jupyterhub/hub-start.py");
+        assert.match(hub.uploads[1].content, /CREATE DATABASE/);
         assert.deepEqual(hub.volumes, [
             { hostPath: keyPath, containerPath: "/srv/jupyterhub/tls/hub.key", readOnly: true },
             { hostPath: certPath, containerPath: "/srv/jupyterhub/tls/hub.crt", readOnly: true },
@@ -191,6 +195,7 @@ describe("resource graph", () => {
             `JUPYTERHUB_CRYPT_KEY=${mockHex("hub-crypt-key")}`,
             `JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${mockSecret("database-password")}@pyiron-hub-postgres:5432/jupyterhub`,
             `OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`,
+            `PYIRON_HUB_START=${hubStartSettings("5.5", "test")}`,
         ]);
         const pg = container("database-container");
         assert.ok(isSecret(pg.inputs.envs), "Postgres's envs are secret");
@@ -257,7 +262,7 @@ describe("resource graph", () => {
 describe("component options", () => {
     it("pulls a prebuilt hub image instead of building when hubImage is set", async () => {
         const { HubImage } = await import("../../components/hubImage");
-        const img = new HubImage("prebuilt", { namePrefix: "x", prebuilt: "registry.example.org/hub:1.0", buildArgs: {} });
+        const img = new HubImage("prebuilt", { namePrefix: "x", prebuilt: "registry.example.org/hub:1.0", version: "5.5", buildArgs: {} });
         await valueOf(img.imageId);
         await settled();
         const r = one("docker:index/remoteImage:RemoteImage", "prebuilt-image");
@@ -293,14 +298,27 @@ describe("component options", () => {
 
     it("tags a build with other build args as a different image", async () => {
         const { HubImage } = await import("../../components/hubImage");
-        const a = new HubImage("args-a", { namePrefix: "x", buildArgs: {} });
-        const b = new HubImage("args-b", { namePrefix: "x", buildArgs: { PIP_ARGS: "--no-index" } });
+        const a = new HubImage("args-a", { namePrefix: "x", version: "5.5", buildArgs: {} });
+        const b = new HubImage("args-b", { namePrefix: "x", version: "5.5", buildArgs: { PIP_ARGS: "--no-index" } });
         await valueOf(a.imageId);
         await valueOf(b.imageId);
         await settled();
         const na = one("docker:index/remoteImage:RemoteImage", "args-a-image").inputs.name;
         const nb = one("docker:index/remoteImage:RemoteImage", "args-b-image").inputs;
         assert.notEqual(na, nb.name);
-        assert.deepEqual(nb.build.buildArgs, { PIP_ARGS: "--no-index" });
+        assert.deepEqual(nb.build.buildArgs, { JUPYTERHUB_IMAGE: "quay.io/jupyterhub/jupyterhub:5.5.4", HUB_VERSION: "5.5", PIP_ARGS: "--no-index" });
+    });
+
+    it("builds the release hubVersion names on that release's official image, as a different image", async () => {
+        const { HubImage } = await import("../../components/hubImage");
+        const five = new HubImage("v55", { namePrefix: "x", version: "5.5", buildArgs: {} });
+        const six = new HubImage("v61", { namePrefix: "x", version: "6.1", buildArgs: {} });
+        const mirrored = new HubImage("v61m", { namePrefix: "x", version: "6.1", buildArgs: { JUPYTERHUB_IMAGE: "mirror.example.org/jupyterhub:6.1.1" } });
+        await Promise.all([five, six, mirrored].map((i) => valueOf(i.imageId)));
+        await settled();
+        const [a, b, c] = ["v55", "v61", "v61m"].map((n) => one("docker:index/remoteImage:RemoteImage", `${n}-image`).inputs);
+        assert.deepEqual(b.build.buildArgs, { JUPYTERHUB_IMAGE: "quay.io/jupyterhub/jupyterhub:6.1.1", HUB_VERSION: "6.1" });
+        assert.deepEqual(c.build.buildArgs, { JUPYTERHUB_IMAGE: "mirror.example.org/jupyterhub:6.1.1", HUB_VERSION: "6.1" }, "the admin's base image wins");
+        assert.notEqual(a.name, b.name);
     });
 });

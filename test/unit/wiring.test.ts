@@ -70,6 +70,7 @@ const VARIANTS: Record<string, Variant> = {
     hubExtraNetworks: production({ hubExtraNetworks: ["keycloak"] }),
     namePrefix: production({ namePrefix: "lab" }),
     hubImage: production({ hubImage: "registry.example.org/pyiron-hub:1.0" }),
+    hubVersion: production({ hubVersion: "6.1" }),
     "hubBuildArgs.JUPYTERHUB_IMAGE": production({ hubBuildArgs: { JUPYTERHUB_IMAGE: "registry.example.org/jupyterhub/jupyterhub:5.5.4" } }),
     "hubBuildArgs.PIP_ARGS": production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
     postgresImage: production({ postgresImage: "postgres:16" }),

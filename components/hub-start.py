@@ -1,0 +1,140 @@
+"""Entry point of the hub container, run before JupyterHub itself.
+
+1. The image must hold the JupyterHub release the stack's `hubVersion` names.
+2. A hub database written by an older release is migrated to this one, after a copy of
+   it is taken inside Postgres (CREATE DATABASE ... TEMPLATE): JupyterHub backs up only
+   SQLite files itself, and its migrations commit one by one, so a failure half-way
+   leaves a schema no release runs. `npm run hub-rollback` brings the copy back.
+3. A database written by a newer release, or left half-migrated, is not touched.
+
+A fault that a restart cannot fix is reported, and the process then waits instead of
+exiting: a restart loop would copy the database again and again. Docker's health check
+marks the hub unhealthy, so `pulumi up` fails and points at the container's log.
+"""
+
+import datetime
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+
+import jupyterhub
+import sqlalchemy as sa
+
+def say(message):
+    print(f"pyiron-jupyterhub: {message}", file=sys.stderr, flush=True)
+
+
+def hold(message):
+    say(message)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    while True:
+        time.sleep(3600)
+
+
+def quoted(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def release(version):
+    return ".".join(version.split(".")[:2])
+
+
+def schema_revision(url):
+    """The database's alembic revision; None for a database no hub has written yet."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if "alembic_version" not in sa.inspect(conn).get_table_names():
+                return None
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.OperationalError as e:
+        # Not reachable yet: the restart policy tries again, and nothing was changed.
+        say(f"cannot reach the hub database: {e.orig}")
+        sys.exit(1)
+    finally:
+        engine.dispose()
+
+
+def copy_database(url, copy, comment):
+    """CREATE DATABASE copy TEMPLATE db, from the maintenance database."""
+    db = sa.engine.make_url(url)
+    engine = sa.create_engine(db.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(30):
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sa.text(f"CREATE DATABASE {quoted(copy)} TEMPLATE {quoted(db.database)}"))
+                    conn.execute(sa.text(f"COMMENT ON DATABASE {quoted(copy)} IS '{comment}'"))
+                return
+            except sa.exc.DBAPIError as e:
+                # 55006: another session still uses the database (a backup, say).
+                if getattr(e.orig, "pgcode", None) == "55006" and attempt < 29:
+                    time.sleep(2)
+                    continue
+                hold(f"could not copy the hub database before migrating it, so it was not migrated: {e.orig}")
+    finally:
+        engine.dispose()
+
+
+def migrate(url, start):
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from jupyterhub import dbutil
+
+    want = start["version"]
+    current = schema_revision(url)
+    scripts = ScriptDirectory(dbutil.ALEMBIC_DIR)
+    head = scripts.get_current_head()
+    if current is None or current == head:
+        return
+    by_head = {rev: version for version, rev in start["heads"].items()}
+    if current not in {r.revision for r in scripts.walk_revisions()}:
+        if current in by_head:
+            newer = by_head[current]
+            hold(
+                f"the hub database was written by JupyterHub {newer} (schema {current}), newer than this hub's "
+                f"{jupyterhub.__version__}. Nothing was changed. Set hubVersion back and run pulumi up: "
+                f"{start['setVersion'][newer]}; or bring back the copy taken before the upgrade: {start['rollback']}"
+            )
+        hold(
+            f"the hub database is at schema {current}, which no release of this project writes: a migration stopped "
+            f"half-way. Nothing was changed. Bring back the copy taken before it: {start['rollback']}"
+        )
+    source = by_head.get(current, f"schema {current}")
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dt%H%M%S")
+    copy = f"{sa.engine.make_url(url).database}_before_{want.replace('.', '_')}_{stamp}"
+    say(f"upgrading the hub database from JupyterHub {source} to {want}: first a copy, {copy}")
+    copy_database(url, copy, f"pyiron-jupyterhub: the hub database at schema {current}, before the upgrade to JupyterHub {want}")
+    with tempfile.TemporaryDirectory() as tmp:
+        ini = os.path.join(tmp, "alembic.ini")
+        dbutil.write_alembic_ini(ini, url)
+        try:
+            command.upgrade(Config(ini), "head")
+        except Exception as e:
+            hold(
+                f"the migration of the hub database to JupyterHub {want} failed: {e}. The copy {copy} holds it as it "
+                f"was before. To go back to the release that ran before: {start['rollback']}"
+            )
+    say(f"the hub database is migrated to JupyterHub {want} (schema {head}); {copy} keeps it as it was before, until you drop it")
+
+
+def main():
+    # What the program tells the hub: its release, each release's schema head, and the
+    # commands (for this stack) that the messages print.
+    start = json.loads(os.environ["PYIRON_HUB_START"])
+    want = start["version"]
+    if release(jupyterhub.__version__) != want:
+        hold(
+            f"the hub image holds JupyterHub {jupyterhub.__version__}, and the stack's hubVersion is {want}. Nothing "
+            f"was changed. Leave hubImage unset to build the recipe, or name an image with JupyterHub {want}."
+        )
+    migrate(os.environ["JUPYTERHUB_DB_URL"], start)
+    os.execvp(sys.argv[1], sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
