@@ -5,7 +5,8 @@
    it is taken inside Postgres (CREATE DATABASE ... TEMPLATE): JupyterHub backs up only
    SQLite files itself, and its migrations commit one by one, so a failure half-way
    leaves a schema no release runs. `npm run hub-rollback` brings the copy back.
-3. A database written by a newer release, or left half-migrated, is not touched.
+3. A database written by a newer release, left half-migrated, or without a schema
+   revision is not touched, and no copy is taken of it.
 
 A fault that a restart cannot fix is reported, and the process then waits instead of
 exiting: a restart loop would copy the database again and again. Docker's health check
@@ -42,20 +43,29 @@ def release(version):
     return ".".join(version.split(".")[:2])
 
 
+# Tables that any JupyterHub database has.
+HUB_TABLES = {"users", "spawners", "api_tokens"}
+
+
 def schema_revision(url):
     """The database's alembic revision; None for a database no hub has written yet."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            if "alembic_version" not in sa.inspect(conn).get_table_names():
-                return None
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            tables = set(sa.inspect(conn).get_table_names())
+            revision = None
+            if "alembic_version" in tables:
+                revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     except sa.exc.OperationalError as e:
         # Not reachable yet: the restart policy tries again, and nothing was changed.
         say(f"cannot reach the hub database: {e.orig}")
         sys.exit(1)
     finally:
         engine.dispose()
+    if revision is None and tables & HUB_TABLES:
+        # JupyterHub would guess a revision and stamp it without migrating anything.
+        hold("the hub database has JupyterHub's tables but no schema revision, so no release of this project wrote it. Nothing was changed.")
+    return revision
 
 
 def copy_database(url, copy, comment):
@@ -66,14 +76,18 @@ def copy_database(url, copy, comment):
         for attempt in range(30):
             try:
                 with engine.connect() as conn:
-                    conn.execute(sa.text(f"CREATE DATABASE {quoted(copy)} TEMPLATE {quoted(db.database)}"))
-                    conn.execute(sa.text(f"COMMENT ON DATABASE {quoted(copy)} IS '{comment}'"))
+                    conn.exec_driver_sql(f"CREATE DATABASE {quoted(copy)} TEMPLATE {quoted(db.database)}")
+                    conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted(copy)} IS %s", (comment,))
                 return
             except sa.exc.DBAPIError as e:
-                # 55006: another session still uses the database (a backup, say).
-                if getattr(e.orig, "pgcode", None) == "55006" and attempt < 29:
-                    time.sleep(2)
-                    continue
+                # 55006: another session uses the database (a backup, say). Nothing was
+                # changed: wait, and after a minute leave it to the restart policy.
+                if getattr(e.orig, "pgcode", None) == "55006":
+                    if attempt < 29:
+                        time.sleep(2)
+                        continue
+                    say(f"the hub database is in use by another session, so it cannot be copied yet; nothing was changed, trying again: {e.orig}")
+                    sys.exit(1)
                 hold(f"could not copy the hub database before migrating it, so it was not migrated: {e.orig}")
     finally:
         engine.dispose()
@@ -92,23 +106,26 @@ def migrate(url, start):
     if current is None or current == head:
         return
     by_head = {rev: version for version, rev in start["heads"].items()}
-    if current not in {r.revision for r in scripts.walk_revisions()}:
-        if current in by_head:
-            newer = by_head[current]
-            hold(
-                f"the hub database was written by JupyterHub {newer} (schema {current}), newer than this hub's "
-                f"{jupyterhub.__version__}. Nothing was changed. Set hubVersion back and run pulumi up: "
-                f"{start['setVersion'][newer]}; or bring back the copy taken before the upgrade: {start['rollback']}"
-            )
+    if current not in by_head:
+        # Only a release's own schema is copied and migrated: a restart after a failed
+        # migration must not copy the half-way state nor migrate it again.
         hold(
-            f"the hub database is at schema {current}, which no release of this project writes: a migration stopped "
-            f"half-way. Nothing was changed. Bring back the copy taken before it: {start['rollback']}"
+            f"the hub database is at schema {current}, which is not the schema of a release this project runs: a "
+            f"migration stopped half-way, or another JupyterHub wrote it. Nothing was changed. The copy taken before "
+            f"the migration brings the database back:\n  {start['rollback']}"
         )
-    source = by_head.get(current, f"schema {current}")
+    if current not in {r.revision for r in scripts.walk_revisions()}:
+        newer = by_head[current]
+        hold(
+            f"the hub database was written by JupyterHub {newer} (schema {current}), newer than this hub's "
+            f"{jupyterhub.__version__}. Nothing was changed. Run the release that wrote it:\n  {start['setVersion'][newer]}\n"
+            f"or, to go back to a copy taken before an upgrade (what changed since is not in it), see the copies with:\n"
+            f"  {start['rollback']}"
+        )
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dt%H%M%S")
     copy = f"{sa.engine.make_url(url).database}_before_{want.replace('.', '_')}_{stamp}"
-    say(f"upgrading the hub database from JupyterHub {source} to {want}: first a copy, {copy}")
-    copy_database(url, copy, f"pyiron-jupyterhub: the hub database at schema {current}, before the upgrade to JupyterHub {want}")
+    say(f"upgrading the hub database from JupyterHub {by_head[current]} to {want}: first a copy, {copy}")
+    copy_database(url, copy, f"pyiron-jupyterhub: the hub database at schema {current} (JupyterHub {by_head[current]}), before the upgrade to JupyterHub {want}")
     with tempfile.TemporaryDirectory() as tmp:
         ini = os.path.join(tmp, "alembic.ini")
         dbutil.write_alembic_ini(ini, url)
@@ -117,7 +134,7 @@ def migrate(url, start):
         except Exception as e:
             hold(
                 f"the migration of the hub database to JupyterHub {want} failed: {e}. The copy {copy} holds it as it "
-                f"was before. To go back to the release that ran before: {start['rollback']}"
+                f"was before. To go back to the release that ran before:\n  {start['rollback']}"
             )
     say(f"the hub database is migrated to JupyterHub {want} (schema {head}); {copy} keeps it as it was before, until you drop it")
 

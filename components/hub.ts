@@ -49,7 +49,9 @@ export function hubStartSettings(version: HubVersion, stack: string): string {
     return JSON.stringify({
         version,
         heads: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, HUB_VERSIONS[v].schemaHead])),
-        setVersion: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, setCommand("hubVersion", v, { stack })])),
+        setVersion: Object.fromEntries(
+            HUB_VERSION_NAMES.map((v) => [v, `${setCommand("hubVersion", v, { stack })} && ${commandLine(["pulumi", "up", "--stack", stack])}`]),
+        ),
         rollback: commandLine(["npm", "run", "hub-rollback", "--", "--stack", stack]),
     });
 }

@@ -69,7 +69,9 @@ export const HUB_API_PORT = 8081;
 export const USER_HOME = "/home/jovyan";
 
 /** The stack config's keys that jupyterhub_config.py is made of, typed by the schema. */
-export type RenderedKeys = "namePrefix" | "images" | "memLimit" | "cpuLimit" | "idleTimeout" | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc";
+export type RenderedKeys =
+    | "namePrefix" | "images" | "memLimit" | "cpuLimit" | "pidsLimit" | "maxActiveServers" | "maxConcurrentSpawns" | "idleTimeout"
+    | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc";
 
 /** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
 export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
@@ -85,6 +87,8 @@ type Section = Array<[string, PyValue]>;
 // Seconds: a first pull of a multi-GB pyiron image or a cold JupyterLab start easily
 // passes DockerSpawner's defaults (60 s / 30 s).
 const START_TIMEOUT = 600;
+// Above the hub's and the database's 0: under host memory pressure user servers go first.
+export const USER_OOM_SCORE_ADJ = 500;
 const HTTP_TIMEOUT = 300;
 
 /** The Keycloak end-session URL that brings the user back to the hub. */
@@ -98,10 +102,13 @@ function hubSection(s: JupyterhubConfigInputs): Section {
         ? [["ssl_cert", HUB_PATHS.tlsCert], ["ssl_key", HUB_PATHS.tlsKey]]
         : [];
     return [
+        // Bounds that protect the host: JupyterHub refuses one more with a 429 and a message.
+        ["active_server_limit", s.maxActiveServers],
         ["authenticator_class", "oauthenticator.generic.GenericOAuthenticator"],
         ["bind_url", s.tls ? `https://0.0.0.0:${HUB_HTTPS_PORT}` : `http://0.0.0.0:${HUB_HTTP_PORT}`],
         // Keep user servers running while the hub restarts for a config change.
         ["cleanup_servers", false],
+        ["concurrent_spawn_limit", s.maxConcurrentSpawns],
         ["cookie_secret", new PyExpr(`bytes.fromhex(${env(HUB_ENV.cookieSecret).code})`)],
         ["db_url", env(HUB_ENV.dbUrl)],
         // User servers reach the hub API by the hub's container name.
@@ -142,6 +149,18 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
         ...(s.hpc ? [["environment", { [HPC_ENV]: hpcSettings(s.hpc) }] as [string, PyValue]] : []),
         // Labels let `pulumi destroy` find the user servers it must stop.
         ["extra_create_kwargs", { labels: labelMap(s.namePrefix, ROLES.userServer) }],
+        // A user's damage stays in their server: no capabilities (a notebook needs none),
+        // no gain of privileges through set-uid files, a bound on processes, no swap beyond
+        // the memory limit, and the host's OOM killer takes user servers before the hub.
+        // An init reaps orphaned processes: zombies would count against the bound for good.
+        ["extra_host_config", {
+            cap_drop: ["ALL"],
+            init: true,
+            memswap_limit: s.memLimit,
+            oom_score_adj: USER_OOM_SCORE_ADJ,
+            pids_limit: s.pidsLimit,
+            security_opt: ["no-new-privileges:true"],
+        }],
         ["http_timeout", HTTP_TIMEOUT],
         ["image", s.images[0].image],
         ["mem_limit", s.memLimit],

@@ -1,6 +1,7 @@
 // Cross-field rules and the pure parser: raw stack config in, a typed config or a
 // ConfigError listing every problem out. No I/O.
 import { z } from "zod";
+import { HUB_VERSION_NAMES, HUB_VERSIONS } from "./hubVersions";
 import { realmEndpoints } from "./keycloak";
 import { DATABASE_NETWORK_SUFFIX } from "../components/names";
 import { ConfigError, describeIssue, rmCommand, setCommand, show } from "./messages";
@@ -38,6 +39,15 @@ function commonRules(c: CommonConfig, problems: string[]) {
     }
     if (c.hubImage !== undefined && Object.keys(c.hubBuildArgs).length > 0) {
         problems.push(`hubBuildArgs: is only used to build the hub recipe, and hubImage names a prebuilt image. Fix: ${rmCommand("hubBuildArgs")}, or: ${rmCommand("hubImage")}`);
+    }
+    // A mirrored base image tagged with another release would be upgraded or downgraded
+    // by pip unnoticed: its tag must be the release hubVersion names.
+    const base = c.hubBuildArgs.JUPYTERHUB_IMAGE;
+    const tagged = base === undefined ? undefined : /:(\d+\.\d+)(?:\.\d+)?(?:-\d+)?$/.exec(base)?.[1];
+    if (base !== undefined && tagged !== undefined && tagged !== c.hubVersion) {
+        const mirrored = base.replace(/:[^:/]+$/, `:${HUB_VERSIONS[c.hubVersion].jupyterhub}`);
+        const other = (HUB_VERSION_NAMES as string[]).includes(tagged) ? `, or: ${setCommand("hubVersion", tagged)}` : "";
+        problems.push(`hubBuildArgs.JUPYTERHUB_IMAGE: ${show(base)} is JupyterHub ${tagged}, and hubVersion is ${c.hubVersion}. Fix: ${setCommand("hubBuildArgs.JUPYTERHUB_IMAGE", mirrored)}${other}`);
     }
 }
 

@@ -485,6 +485,32 @@ const commonShape = {
             example: "1.5",
         },
     ),
+    pidsLimit: field(
+        numeric(z.number({ error: "is not a number of processes" }).int({ error: "must be a whole number" }).min(64, {
+            error: "is under 64: JupyterLab, a kernel and a pyiron job need more processes and threads",
+        }).max(65536, { error: "is over 65536" })).default(2048),
+        {
+            description: "Most processes and threads one user server may run at once (64 to 65536): a fork bomb stops there instead of taking the host. Threads count too, so leave room for numerical libraries and MPI.",
+            type: "number",
+            example: "2048",
+        },
+    ),
+    maxActiveServers: field(
+        numeric(z.number({ error: "is not a number of servers" }).int({ error: "must be a whole number" }).min(0, { error: "is negative: 0 means no bound" }).max(10000, { error: "is over 10000" })).default(50),
+        {
+            description: "Most user servers running at once (0: no bound). One more is refused with \"Active user limit exceeded. Try again in a few minutes.\" Keep `memLimit` × this within the host's memory.",
+            type: "number",
+            example: "50",
+        },
+    ),
+    maxConcurrentSpawns: field(
+        numeric(z.number({ error: "is not a number of spawns" }).int({ error: "must be a whole number" }).min(1, { error: "is under 1: no one could start a server" }).max(1000, { error: "is over 1000" })).default(10),
+        {
+            description: "Most user servers starting at the same moment (1 to 1000). One more is refused at once with \"Too many users trying to log in right now. Try again in …\", not left to time out.",
+            type: "number",
+            example: "10",
+        },
+    ),
     idleTimeout: field(
         numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {
             error: "is under 300 seconds: servers would be culled while users read",

@@ -63,7 +63,9 @@ export function deploymentOf(stack: string) {
     const keys = stackKeys(stack);
     const namePrefix = configSchema.shape.namePrefix.parse(keys.namePrefix);
     const postgresImage = configSchema.shape.postgresImage.parse(keys.postgresImage);
-    return { stack, namePrefix, postgresImage, names: dockerNames(namePrefix) };
+    const hubVersion = configSchema.shape.hubVersion.parse(keys.hubVersion);
+    const hubImage = configSchema.shape.hubImage.parse(keys.hubImage);
+    return { stack, namePrefix, postgresImage, hubVersion, hubImage, names: dockerNames(namePrefix) };
 }
 export type Deployment = ReturnType<typeof deploymentOf>;
 

@@ -4,7 +4,7 @@
 //   npm run restore -- <archive.tar> --stack <name> [--force] [--only database|volumes]
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
-import { setCommand, show } from "../config";
+import { HUB_VERSION_NAMES, setCommand, show } from "../config";
 import { DEPLOYMENT_LABEL, deploymentLabels } from "../components/names";
 import {
     BackupError, commandLine, containerState, Deployment, deploymentOf, docker, DUMP, ensureImage, failed, helperArgs, imageMajor, log, Manifest, Member, memberArgs, POSTGRES, readManifest, ROLES, stream, volumeExists,
@@ -100,6 +100,13 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
     const serverMajor = imageMajor(d.postgresImage);
     if (database && dumpMajor > serverMajor) {
         throw new BackupError(`the archive's database is Postgres ${dumpMajor}, newer than the stack's postgresImage ${d.postgresImage} (Postgres ${serverMajor}), which cannot load it: set a Postgres ${dumpMajor} image or newer (${setCommand("postgresImage", `postgres:${dumpMajor}`, { stack: d.stack })}); nothing was changed`);
+    }
+    // The database of a newer JupyterHub than the stack runs would leave the hub down.
+    const archived = /^(\d+\.\d+)\./.exec(manifest.hub.jupyterhubVersion?.trim() ?? "")?.[1];
+    const order = (release: string) => release.split(".").map(Number).reduce((n, part) => n * 1000 + part, 0);
+    if (database && archived && order(archived) > order(d.hubVersion)) {
+        const fix = (HUB_VERSION_NAMES as string[]).includes(archived) ? ` (${setCommand("hubVersion", archived, { stack: d.stack })})` : "";
+        throw new BackupError(`the archive's hub database was written by JupyterHub ${archived}, newer than the stack's hubVersion ${d.hubVersion}, which cannot run it: set that release first${fix}; nothing was changed`);
     }
     // 2. Nothing a user stored is overwritten unless asked.
     const targets = [...volumes.map((v) => v.volume), ...(database ? [d.names.postgresDataVolume] : [])];

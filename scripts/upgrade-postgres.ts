@@ -11,6 +11,7 @@ import {
     BackupError, commandLine, containerState, imageMajor, Deployment, deploymentOf, docker, ensureImage, failed, log, POSTGRES, ROLES,
 } from "./archive";
 import { backup } from "./backup";
+import { keptDatabases } from "./hub-rollback";
 import { emptyVolume, healthy, restoreDatabase } from "./restore";
 
 const USAGE = "usage: npm run upgrade-postgres -- --stack <name> --image <postgres image> [--out <file.tar>]";
@@ -33,6 +34,15 @@ export async function upgradePostgres(d: Deployment, image: string, archive: str
     if (to < from) throw new BackupError(`${image} is Postgres ${to}, older than the database's ${from}: Postgres does not go back; restore a backup taken on ${to} instead`);
     if (to === from) {
         throw new BackupError(`${image} is Postgres ${from}, as the database is: no data moves, set the image and run pulumi up: ${setCommand("postgresImage", image, { stack: d.stack })}`);
+    }
+    // A dump holds the hub database alone: the copies kept beside it would not move along.
+    const kept = keptDatabases(d);
+    if (kept.length) {
+        throw new BackupError(
+            `Postgres holds ${kept.join(", ")} beside the hub database (copies from JupyterHub upgrades), which the move would not carry over. ` +
+                `Nothing was changed. Drop them once no longer needed, then run this again: ` +
+                kept.map((k) => commandLine(["docker", "exec", d.names.postgresContainer, "dropdb", "-U", POSTGRES.user, k])).join(" && "),
+        );
     }
     // The `pulumi up` at the end must change the database alone: other pending changes of
     // the stack are applied (or reverted) by the admin first, where they can be previewed.

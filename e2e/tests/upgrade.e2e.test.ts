@@ -90,7 +90,7 @@ describe("JupyterHub 5.5 to 6.1", { concurrency: 1 }, () => {
         const up = pulumi(["up", "--yes", "--skip-preview"], { allowFailure: true });
         assert.notEqual(up.status, 0, "pulumi up reports the failed hub");
         const logs = docker(["logs", HUB_CONTAINER], { allowFailure: true });
-        assert.match(logs.stderr, /the migration of the hub database to JupyterHub 6\.1 failed: .*display_name.*The copy jupyterhub_before_6_1_\d{8}t\d{6} holds it as it was before\. To go back to the release that ran before: npm run hub-rollback -- --stack testbed/s);
+        assert.match(logs.stderr, /the migration of the hub database to JupyterHub 6\.1 failed: .*display_name.*The copy jupyterhub_before_6_1_\d{8}t\d{6} holds it as it was before\. To go back to the release that ran before:\n  npm run hub-rollback -- --stack testbed\n/s);
         assert.equal(revision(), "ff1860e38070", "stopped half-way, after the migrations before the failing one");
         assert.equal(copies().length, 1);
 
@@ -151,6 +151,23 @@ describe("JupyterHub 5.5 to 6.1", { concurrency: 1 }, () => {
         assert.equal(JSON.parse(me.body).name, "alice");
         const out = await runInKernel("alice", state.alice!, "print('FILE', open('/home/jovyan/upgrade.txt').read())");
         assert.match(out, /FILE written on 5\.5/);
+
+        // The migration went through: a rollback would lose what changed since, so it takes
+        // a copy only when named.
+        const refused = npm("hub-rollback", ["--stack", STACK]);
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, new RegExp(`at the schema of JupyterHub 6\\.1, so no migration stopped half-way.*Nothing was changed\\. To go back to a copy anyway, name it: npm run hub-rollback -- --stack testbed --copy ${copy}`, "s"));
+        assert.equal(revision(), "f460b0348206");
+        // Nor does a restore bring a 6.1 database into a stack that runs 5.5.
+        const archive = `/tmp/pyiron-hub-upgrade-e2e-${process.pid}.tar`;
+        assert.equal(npm("backup", ["--stack", STACK, "--out", archive]).status, 0);
+        pulumi(["config", "set", "hubVersion", "5.5"]);
+        const restore = npm("restore", [archive, "--stack", STACK, "--only", "database", "--force"]);
+        pulumi(["config", "set", "hubVersion", "6.1"]);
+        spawnSync("rm", ["-f", archive]);
+        assert.equal(restore.status, 1);
+        assert.match(restore.stderr, /written by JupyterHub 6\.1, newer than the stack's hubVersion 5\.5, which cannot run it: set that release first \(pulumi config set --stack testbed hubVersion 6\.1\); nothing was changed/);
+        assert.equal(revision(), "f460b0348206");
     });
 
     step("4. against the 6.1 hub: a fresh 5.5 single-user server for alice, a 6.1 one for carol", async () => {

@@ -5,9 +5,11 @@ import os
 c = get_config()  # noqa: F821
 
 # Hub: TLS, database, user servers that outlive a hub restart, idle culler
+c.JupyterHub.active_server_limit = 50
 c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
 c.JupyterHub.bind_url = "https://0.0.0.0:8443"
 c.JupyterHub.cleanup_servers = False
+c.JupyterHub.concurrent_spawn_limit = 10
 c.JupyterHub.cookie_secret = bytes.fromhex(os.environ["JPY_COOKIE_SECRET"])
 c.JupyterHub.db_url = os.environ["JUPYTERHUB_DB_URL"]
 c.JupyterHub.hub_connect_ip = "pyiron-hub-hub"
@@ -30,6 +32,7 @@ c.Spawner.default_url = "/lab"
 c.DockerSpawner.allowed_images = {"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"}
 c.DockerSpawner.cpu_limit = 1.5
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.pyiron-jupyterhub.deployment": "pyiron-hub", "org.pyiron-jupyterhub.role": "user-server"}}
+c.DockerSpawner.extra_host_config = {"cap_drop": ["ALL"], "init": True, "memswap_limit": "2G", "oom_score_adj": 500, "pids_limit": 2048, "security_opt": ["no-new-privileges:true"]}
 c.DockerSpawner.http_timeout = 300
 c.DockerSpawner.image = "pyiron/base:2025-11-24"
 c.DockerSpawner.mem_limit = "2G"

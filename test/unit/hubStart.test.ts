@@ -42,6 +42,8 @@ function revisionOf(url: string): string {
  */
 function start(image: HubVersion, stack: HubVersion, url: string): Promise<{ started: boolean; output: string }> {
     const child = spawn(hubPython(image), [START, hubPython(image), "-c", "print('hub started')"], {
+        // SQLite takes database names as file names: keep any it makes out of the project.
+        cwd: fs.mkdtempSync(path.join(os.tmpdir(), "hub-start-")),
         env: { PATH: process.env.PATH, PYIRON_HUB_START: hubStartSettings(stack, "dev"), JUPYTERHUB_DB_URL: url },
     });
     let output = "";
@@ -80,21 +82,35 @@ describe("the hub's entry point", () => {
         assert.match(r.output, /the hub image holds JupyterHub 6\.1\.1, and the stack's hubVersion is 5\.5\. Nothing was changed\./);
     });
 
-    it("leaves a database of a newer release alone, and names both ways back", async () => {
+    it("leaves a database of a newer release alone, and names the way on, each command on a line of its own", async () => {
         const url = database("6.1");
         const r = await start("5.5", "5.5", url);
         assert.ok(!r.started);
         assert.match(r.output, /written by JupyterHub 6\.1 \(schema f460b0348206\), newer than this hub's 5\.5\.4\. Nothing was changed\./);
-        assert.match(r.output, /pulumi config set --stack dev hubVersion 6\.1;/);
-        assert.match(r.output, /npm run hub-rollback -- --stack dev$/m);
+        assert.match(r.output, /^  pulumi config set --stack dev hubVersion 6\.1 && pulumi up --stack dev$/m);
+        assert.match(r.output, /^  npm run hub-rollback -- --stack dev$/m);
         assert.equal(revisionOf(url), HUB_VERSIONS["6.1"].schemaHead);
     });
 
-    it("leaves a half-migrated database alone and points at the copy", async () => {
-        const url = database("6.1", "ff1860e38070");
-        const r = await start("5.5", "5.5", url);
+    it("leaves a half-migrated database alone, with either release, and takes no copy of it", async () => {
+        for (const image of ["5.5", "6.1"] as const) {
+            const url = database("6.1", "ff1860e38070");
+            const r = await start(image, image, url);
+            assert.ok(!r.started, r.output);
+            assert.match(r.output, /at schema ff1860e38070, which is not the schema of a release this project runs: a migration stopped half-way, or another JupyterHub wrote it\. Nothing was changed\./);
+            assert.match(r.output, /^  npm run hub-rollback -- --stack dev$/m);
+            assert.doesNotMatch(r.output, /first a copy/, "a restart after a failed migration copies nothing");
+            assert.equal(revisionOf(url), "ff1860e38070");
+        }
+    });
+
+    it("leaves a database with JupyterHub's tables but no schema revision alone", async () => {
+        const url = database("5.5");
+        const drop = spawnSync(hubPython("5.5"), ["-c", "import sys, sqlalchemy as sa\nwith sa.create_engine(sys.argv[1]).begin() as c: c.execute(sa.text('DROP TABLE alembic_version'))", url], { encoding: "utf8" });
+        assert.equal(drop.status, 0, drop.stderr);
+        const r = await start("6.1", "6.1", url);
         assert.ok(!r.started);
-        assert.match(r.output, /at schema ff1860e38070, which no release of this project writes: a migration stopped half-way\. Nothing was changed\. Bring back the copy taken before it: npm run hub-rollback -- --stack dev/);
+        assert.match(r.output, /has JupyterHub's tables but no schema revision, so no release of this project wrote it\. Nothing was changed\./);
     });
 
     it("does not migrate a database it could not copy first", async () => {

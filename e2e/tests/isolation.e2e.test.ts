@@ -1,0 +1,185 @@
+// What a user can reach and break, probed from inside real user servers of the test
+// stack: the hub's API with another user's rights, another user's server through the
+// proxy, Postgres, the Docker socket, capabilities and set-uid escalation; a fork bomb and
+// a memory hog in alice's server while carol's server and the hub answer; the bounds on
+// running and starting servers. Each probe prints a row of the table at the end.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, before, describe } from "node:test";
+import {
+    apiToken, closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, PREFIX, pulumi, runInKernel, serverFor, startServer, step,
+    stopServer, waitFor,
+} from "./testbed";
+
+const PIDS = 256;
+const state: { alice?: string; carol?: string; admin?: string } = {};
+const rows: string[] = [];
+
+/** A file of a container's pids cgroup, read on the host (cgroup v1 or v2, either driver). */
+function pidsCgroup(container: string, file: "pids.current" | "pids.events"): string {
+    const id = inspect(container).Id;
+    for (const dir of [`/sys/fs/cgroup/pids/docker/${id}`, `/sys/fs/cgroup/docker/${id}`, `/sys/fs/cgroup/system.slice/docker-${id}.scope`]) {
+        if (fs.existsSync(`${dir}/${file}`)) return fs.readFileSync(`${dir}/${file}`, "utf8").trim();
+    }
+    throw new Error(`no pids cgroup found for ${container}`);
+}
+
+function row(probe: string, result: string): void {
+    rows.push(`| ${probe} | ${result} |`);
+}
+
+/** Milliseconds for the hub's /hub/health and for carol's server to answer. */
+async function responsiveness(): Promise<{ hub: number; carol: number }> {
+    const t0 = Date.now();
+    const health = await hubRequest("GET", "/hub/health");
+    const t1 = Date.now();
+    const status = await hubRequest("GET", "/user/carol/api/status", { token: state.carol });
+    const t2 = Date.now();
+    assert.equal(health.status, 200);
+    assert.equal(status.status, 200);
+    return { hub: t1 - t0, carol: t2 - t1 };
+}
+
+describe("isolation and containment", { concurrency: 1 }, () => {
+    before(() => {
+        pulumi(["config", "set", "pidsLimit", String(PIDS)]);
+        pulumi(["config", "set", "maxActiveServers", "2"]);
+        pulumi(["config", "set", "maxConcurrentSpawns", "1"]);
+        pulumi(["up", "--yes", "--skip-preview"]);
+    });
+
+    after(async () => {
+        await closeBrowser();
+        for (const key of ["pidsLimit", "maxActiveServers", "maxConcurrentSpawns"]) pulumi(["config", "rm", key], { allowFailure: true });
+        pulumi(["up", "--yes", "--skip-preview"], { allowFailure: true });
+        console.log(`\n| probe from alice's server | result |\n|---|---|\n${rows.join("\n")}\n`);
+    });
+
+    step("1. user servers run with no capabilities, no new privileges, a process bound and no swap beyond memory", async () => {
+        state.alice = await serverFor("alice");
+        state.carol = await serverFor("carol");
+        // Servers from an earlier suite run with the config they were started with: start anew.
+        for (const [user, token] of [["alice", state.alice], ["carol", state.carol]]) {
+            await stopServer(user, token);
+            await startServer(user, token);
+        }
+        const host = inspect(`${PREFIX}-user-alice`).HostConfig;
+        assert.deepEqual(host.CapDrop, ["ALL"]);
+        assert.deepEqual(host.SecurityOpt, ["no-new-privileges:true"]);
+        assert.equal(host.PidsLimit, PIDS);
+        assert.equal(host.MemorySwap, host.Memory, "no swap beyond the memory limit");
+        assert.equal(host.OomScoreAdj, 500);
+        assert.equal(host.Init, true, "an init reaps orphans");
+        // A set-uid root copy of cat, as an image might ship one: root owns /etc/shadow, so
+        // only the ignored set-uid bit (no new privileges) keeps alice from reading it.
+        docker(["exec", "-u", "0", `${PREFIX}-user-alice`, "sh", "-c", "cp /bin/cat /usr/local/bin/rootcat && chmod 4755 /usr/local/bin/rootcat"]);
+        const out = await runInKernel("alice", state.alice, [
+            "import os, socket",
+            "status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)",
+            "print('CAPS', status['CapEff'].strip(), status['CapBnd'].strip(), 'NONEWPRIVS', status['NoNewPrivs'].strip())",
+            "try:",
+            "    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print('RAW allowed')",
+            "except PermissionError: print('RAW refused')",
+            "print('SOCKET', os.path.exists('/var/run/docker.sock'))",
+            "print('SETUID', 'read' if os.system('/usr/local/bin/rootcat /etc/shadow >/dev/null 2>&1') == 0 else 'refused')",
+        ].join("\n"));
+        assert.match(out, /CAPS 0000000000000000 0000000000000000 NONEWPRIVS 1/, out);
+        assert.match(out, /RAW refused/, out);
+        assert.match(out, /SOCKET False/, out);
+        assert.match(out, /SETUID refused/, out);
+        row("capabilities (CapEff, CapBnd)", "none");
+        row("raw socket (needs NET_RAW)", "refused");
+        row("a set-uid root binary reading /etc/shadow", "refused (set-uid ignored)");
+        row("Docker socket", "absent");
+    });
+
+    step("2. the hub's API and carol's server with alice's rights only; Postgres out of reach", async () => {
+        const out = await runInKernel("alice", state.alice!, [
+            "import json, os, socket, urllib.request, urllib.error",
+            "api = os.environ['JUPYTERHUB_API_URL']",
+            "def call(method, path, token):",
+            "    req = urllib.request.Request(api + path, method=method, headers={'Authorization': 'token ' + token} if token else {})",
+            "    try: return urllib.request.urlopen(req, timeout=10).status",
+            "    except urllib.error.HTTPError as e: return e.code",
+            "mine = os.environ['JUPYTERHUB_API_TOKEN']",
+            "print('OWN', call('GET', '/user', mine))",
+            "print('OTHER', call('GET', '/users/carol', mine))",
+            "print('SPAWN', call('POST', '/users/carol/server', mine))",
+            "print('NOTOKEN', call('GET', '/users', None))",
+            "try:",
+            "    socket.create_connection(('" + PREFIX + "-postgres', 5432), timeout=5); print('PG reached')",
+            "except OSError as e: print('PG', type(e).__name__)",
+        ].join("\n"));
+        assert.match(out, /OWN 200/, out);
+        assert.match(out, /OTHER (403|404)/, out);
+        assert.match(out, /SPAWN (403|404)/, out);
+        assert.match(out, /NOTOKEN 403/, out);
+        assert.match(out, /PG gaierror/, out);
+        row("hub API, own user with the server's token", "allowed (200)");
+        row("hub API, carol's record with alice's server token", `refused (${/OTHER (\d+)/.exec(out)![1]})`);
+        row("hub API, start carol's server", `refused (${/SPAWN (\d+)/.exec(out)![1]})`);
+        row("hub API without a token", "refused (403)");
+        row("Postgres", "name does not resolve");
+        const viaProxy = await hubRequest("GET", "/user/carol/api/status", { token: state.alice });
+        assert.equal(viaProxy.status, 403, viaProxy.body);
+        row("carol's server through the proxy with alice's token", "refused (403)");
+    });
+
+    step("3. a fork bomb in alice's server stops at its process bound; the hub and carol's server keep answering", async () => {
+        const before = await responsiveness();
+        // Bounded in count (2000 children) and time (the loop is killed after 15 s, each child
+        // sleeps 10 s; bash retries refused forks, so the loop alone would last minutes).
+        docker(["exec", "-d", "-u", "1000", `${PREFIX}-user-alice`, "timeout", "-s", "KILL", "15", "bash", "-c", "for i in $(seq 1 2000); do sleep 10 & done 2>/dev/null"]);
+        await new Promise((r) => setTimeout(r, 5000));
+        const during = await responsiveness();
+        const pids = Number(pidsCgroup(`${PREFIX}-user-alice`, "pids.current"));
+        const refusedForks = Number(/max (\d+)/.exec(pidsCgroup(`${PREFIX}-user-alice`, "pids.events"))?.[1] ?? 0);
+        assert.ok(pids <= PIDS, `${pids} processes, more than the bound`);
+        assert.ok(refusedForks > 0, "the bomb ran into the bound");
+        console.log(`fork bomb: alice's server at ${pids} of ${PIDS} processes, ${refusedForks} forks refused; hub health ${before.hub} -> ${during.hub} ms, carol's server ${before.carol} -> ${during.carol} ms`);
+        row("fork bomb (2000 children) in alice's server", `stopped at ${pids}/${PIDS} processes (${refusedForks} forks refused); hub ${during.hub} ms, carol ${during.carol} ms`);
+        await waitFor("the bomb's children to end", async () => (Number(pidsCgroup(`${PREFIX}-user-alice`, "pids.current")) < 50 ? true : undefined), 90);
+        assert.match(await runInKernel("alice", state.alice!, "print('ALIVE')"), /ALIVE/, "alice's server works again");
+    });
+
+    step("4. a memory hog in alice's server is killed inside it; her server, carol's and the hub go on", async () => {
+        const hog = docker(["exec", "-u", "1000", `${PREFIX}-user-alice`, "python3", "-c", "b = b'x' * (3 * 1024 ** 3); print('ALLOCATED')"], { allowFailure: true });
+        assert.notEqual(hog.status, 0, "3 GiB in a 1 GiB server");
+        assert.doesNotMatch(hog.stdout, /ALLOCATED/);
+        const after = await responsiveness();
+        assert.ok(inspect(`${PREFIX}-user-alice`).State.Running, "alice's server runs on");
+        assert.match(await runInKernel("alice", state.alice!, "print('ALIVE')"), /ALIVE/);
+        row("3 GiB allocated in a 1 GiB server", `killed (exit ${hog.status}); hub ${after.hub} ms, carol ${after.carol} ms`);
+    });
+
+    step("5. bounds: a third running server and a second simultaneous start are refused with the hub's message", async () => {
+        // admin logs in and takes a token, without a server.
+        const s = await newSession();
+        await login(s.page, "admin");
+        state.admin = await waitFor("an API token", async () => {
+            await s.page.goto(`${HUB}/hub/home`);
+            return apiToken(s.page, "admin");
+        }, 30);
+        await s.context.close();
+        const third = await hubRequest("POST", "/hub/api/users/admin/server", { token: state.admin });
+        assert.equal(third.status, 429, third.body);
+        assert.match(JSON.parse(third.body).message, /^Active user limit exceeded\. Try again in a few minutes\.$/);
+        row("a third server with maxActiveServers 2", "refused at once (429, \"Active user limit exceeded\")");
+
+        await stopServer("alice", state.alice!);
+        await stopServer("carol", state.carol!);
+        const [a, c] = await Promise.all([
+            hubRequest("POST", "/hub/api/users/alice/server", { token: state.alice }),
+            hubRequest("POST", "/hub/api/users/carol/server", { token: state.carol }),
+        ]);
+        const statuses = [a.status, c.status].sort();
+        assert.equal(statuses[1], 429, `${a.status} ${a.body} / ${c.status} ${c.body}`);
+        assert.ok([201, 202].includes(statuses[0]));
+        const refused = a.status === 429 ? a : c;
+        assert.match(JSON.parse(refused.body).message, /^Too many users trying to log in right now\. Try again in \d+ (seconds|minutes)\.$/);
+        row("two starts at once with maxConcurrentSpawns 1", "second refused at once (429, \"Too many users trying to log in\")");
+        const later = a.status === 429 ? "alice" : "carol";
+        await startServer(later === "alice" ? "carol" : "alice", later === "alice" ? state.carol! : state.alice!);
+        await startServer(later, later === "alice" ? state.alice! : state.carol!);
+    });
+});
