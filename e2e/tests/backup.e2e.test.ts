@@ -66,7 +66,10 @@ describe("backup and restore", { concurrency: 1 }, () => {
         state.token = JSON.parse(made.body).token;
         state.created = JSON.parse((await hubRequest("GET", "/hub/api/users/alice", { token })).body).created;
         // A set-uid root file in her home (as only root could put it there), which no restore brings back as such.
-        docker(["exec", "-u", "0", `${PREFIX}-user-alice`, "sh", "-c", "cp /bin/true /home/jovyan/suid && chmod 4755 /home/jovyan/suid"]);
+        // (User servers run without capabilities, so root inside hers could not write there:
+        // a throwaway container with full root puts it on her home volume.)
+        docker(["run", "--rm", "--network", "none", "-v", `${PREFIX}-home-alice:/home/jovyan`, "pyiron-testbed/debian:bookworm",
+            "sh", "-c", "cp /bin/true /home/jovyan/suid && chmod 4755 /home/jovyan/suid"]);
     });
 
     step("2. a backup while the hub and alice's server run: the database, the hub data and her home, with checksums", async () => {
