@@ -1,7 +1,8 @@
 // Wires the deployment together; each piece lives in components/.
 import { loadConfig } from "./config";
 import { Database } from "./components/database";
-import { Hub } from "./components/hub";
+import { UserFirewall } from "./components/firewall";
+import { Hub, hubHostPort } from "./components/hub";
 import { HubImage } from "./components/hubImage";
 import { identityFor } from "./components/identity";
 import { UserImages } from "./components/images";
@@ -32,6 +33,14 @@ const hubImage = new HubImage("hub-image", {
     version: config.hubVersion,
     buildArgs: config.hubBuildArgs,
 });
+const firewall = config.userFirewall
+    ? new UserFirewall("user-firewall", {
+          namePrefix,
+          imageId: hubImage.imageId,
+          hostPorts: [hubHostPort(config), ...config.userHostPorts],
+          startAfter: [network.users],
+      })
+    : undefined;
 const cleanup = new UserServerCleanup("user-servers", { namePrefix }, { dependsOn: [network.users] });
 // Production: the config's Keycloak. Trial: a bundled one (the only difference).
 const { identity, trial } = identityFor(config);
@@ -45,13 +54,20 @@ const hub = new Hub("hub", {
     databaseNetwork: network.database.name,
     dataVolume: volumes.hubData.name,
     databaseUrl: database.url,
-    startAfter: [database.container, cleanup, ...userImages.images, ...(trial ? [trial.container] : [])],
+    startAfter: [
+        database.container,
+        cleanup,
+        ...userImages.images,
+        ...(trial ? [trial.container] : []),
+        ...(firewall ? [firewall.container] : []),
+    ],
 });
 
 export const hubUrl = `${config.publicUrl}/hub/`;
 export const containers = {
     hub: hub.container.name,
     postgres: database.container.name,
+    ...(firewall ? { userFirewall: firewall.container.name } : {}),
     ...(trial ? { keycloak: trial.container.name } : {}),
 };
 export const networks = { users: network.users.name, database: network.database.name };

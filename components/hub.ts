@@ -38,6 +38,11 @@ export function tlsFingerprint(tls: { keyPath: string; certPath: string }): stri
     return hash.digest("hex");
 }
 
+/** The host port the hub is published on. */
+export function hubHostPort(config: StackConfig): number {
+    return config.mode === "production" ? config.httpsPort : config.trial.port;
+}
+
 /** The hub's entry point: checks the release, migrates the database behind a copy. */
 export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.py"), "utf8");
 
@@ -72,7 +77,7 @@ export class Hub extends pulumi.ComponentResource {
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
         // Production serves TLS on its port; a trial stack plain HTTP on loopback.
         const tls = config.mode === "production" ? config.tls : undefined;
-        const hostPort = config.mode === "production" ? config.httpsPort : config.trial.port;
+        const hostPort = hubHostPort(config);
         const internalPort = tls ? HUB_HTTPS_PORT : HUB_HTTP_PORT;
         this.configFile = renderJupyterhubConfig({ ...config, images: args.images, tls: !!tls, keycloak: identity.client });
         this.container = new docker.Container(`${name}-container`, {

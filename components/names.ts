@@ -22,6 +22,7 @@ export const ROLES = {
     postgres: "postgres",
     keycloak: "keycloak",
     userServer: "user-server",
+    firewall: "user-firewall",
 } as const;
 
 /** The suffix of every deployment's internal database network. */
@@ -35,6 +36,7 @@ export function dockerNames(namePrefix: string) {
         keycloakNetwork: `${namePrefix}-keycloak`,
         hubContainer: `${namePrefix}-hub`,
         postgresContainer: `${namePrefix}-postgres`,
+        firewallContainer: `${namePrefix}-user-firewall`,
         keycloakContainer: `${namePrefix}-keycloak`,
         hubDataVolume: `${namePrefix}-${ROLES.hubData}`,
         postgresDataVolume: `${namePrefix}-${ROLES.postgresData}`,

@@ -166,9 +166,12 @@ function numeric<T extends z.ZodNumber>(n: T) {
         n,
     );
 }
-function port(fallback: number) {
+function portNumber() {
     const error = "is not a port number (1-65535)";
-    return numeric(z.number({ error }).int({ error }).min(1, { error }).max(65535, { error })).default(fallback);
+    return numeric(z.number({ error }).int({ error }).min(1, { error }).max(65535, { error }));
+}
+function port(fallback: number) {
+    return portNumber().default(fallback);
 }
 function boolean() {
     return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
@@ -511,6 +514,16 @@ const commonShape = {
             example: "10",
         },
     ),
+    userFirewall: field(boolean().default(true), {
+        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts` and the hub's port) and link-local addresses such as cloud metadata. Needs Docker's iptables integration (the DOCKER-USER chain). Off: user servers reach each other and the host directly.",
+        type: "boolean",
+        example: "true",
+    }),
+    userHostPorts: field(uniqueList(portNumber(), "port", BOUNDS.networks).default([]), {
+        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}). The hub's own port is always open to them.`,
+        type: "list of ports",
+        example: "3128",
+    }),
     idleTimeout: field(
         numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {
             error: "is under 300 seconds: servers would be culled while users read",

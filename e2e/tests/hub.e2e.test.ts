@@ -2,6 +2,7 @@
 // Docker engine; users log in through Keycloak in Chromium; DockerSpawner starts their
 // servers. The scenarios build on each other and run in order.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
@@ -182,6 +183,8 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
     step("g. destroy and redeploy: the user logs in again and finds their file; the hub still knows them", async () => {
         pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.equal(docker(["ps", "-aq", "--filter", "label=org.pyiron-jupyterhub.deployment"]).stdout.trim(), "");
+        // The user firewall took its iptables chains with it.
+        assert.doesNotMatch(spawnSync("iptables", ["-w", "-S"], { encoding: "utf8" }).stdout, /PYIRON-/);
         assert.ok(projectVolumes().includes(`${PREFIX}-postgres-data`));
         assert.ok(projectVolumes().includes(`${PREFIX}-home-alice`));
         pulumi(["up", "--yes", "--skip-preview"]);

@@ -1,13 +1,16 @@
 // What a user can reach and break, probed from inside real user servers of the test
 // stack: the hub's API with another user's rights, another user's server through the
-// proxy, Postgres, the Docker socket, capabilities and set-uid escalation; a fork bomb and
+// proxy, Postgres, the Docker socket, capabilities and set-uid escalation; carol's server,
+// the host and cloud metadata over the network (the user firewall); a fork bomb and
 // a memory hog in alice's server while carol's server and the hub answer; the bounds on
 // running and starting servers. Each probe prints a row of the table at the end.
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import { after, before, describe } from "node:test";
 import {
-    apiToken, closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, PREFIX, pulumi, runInKernel, serverFor, startServer, step,
+    apiToken, closeBrowser, docker, HUB, testbed, hubRequest, inspect, login, newSession, PREFIX, pulumi, runInKernel, serverFor, startServer, step,
     stopServer, waitFor,
 } from "./testbed";
 
@@ -22,6 +25,61 @@ function pidsCgroup(container: string, file: "pids.current" | "pids.events"): st
         if (fs.existsSync(`${dir}/${file}`)) return fs.readFileSync(`${dir}/${file}`, "utf8").trim();
     }
     throw new Error(`no pids cgroup found for ${container}`);
+}
+
+// "The internet" and a cloud metadata service: a network namespace of the test bed's own
+// holding 198.51.100.10 and 169.254.169.254, routed from the host, with a web server on
+// port 80. Nothing else is ever routed there.
+const OUTSIDE = { netns: "pyiron-tb-outside", hostIf: "pyiron-tb-out0", nsIf: "pyiron-tb-out1", internet: "198.51.100.10", metadata: "169.254.169.254" };
+
+function ip(args: string[], allowFailure = false): void {
+    const r = spawnSync("ip", args, { encoding: "utf8" });
+    if (r.status !== 0 && !allowFailure) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+}
+
+function outsideDown(): void {
+    spawnSync("ip", ["netns", "pids", OUTSIDE.netns], { encoding: "utf8" }).stdout?.split("\n").filter(Boolean).forEach((pid) => process.kill(Number(pid), "SIGKILL"));
+    ip(["netns", "del", OUTSIDE.netns], true);
+    ip(["link", "del", OUTSIDE.hostIf], true);
+}
+
+function outsideUp(): void {
+    outsideDown();
+    const inNs = (args: string[]) => ip(["netns", "exec", OUTSIDE.netns, "ip", ...args]);
+    ip(["netns", "add", OUTSIDE.netns]);
+    ip(["link", "add", OUTSIDE.hostIf, "type", "veth", "peer", "name", OUTSIDE.nsIf]);
+    ip(["link", "set", OUTSIDE.nsIf, "netns", OUTSIDE.netns]);
+    ip(["addr", "add", "169.254.169.253/30", "dev", OUTSIDE.hostIf]);
+    ip(["link", "set", OUTSIDE.hostIf, "up"]);
+    inNs(["addr", "add", `${OUTSIDE.metadata}/30`, "dev", OUTSIDE.nsIf]);
+    inNs(["addr", "add", `${OUTSIDE.internet}/32`, "dev", OUTSIDE.nsIf]);
+    inNs(["link", "set", OUTSIDE.nsIf, "up"]);
+    inNs(["link", "set", "lo", "up"]);
+    inNs(["route", "add", "default", "via", "169.254.169.253"]);
+    ip(["route", "add", `${OUTSIDE.internet}/32`, "via", OUTSIDE.metadata, "dev", OUTSIDE.hostIf]);
+    for (const address of [OUTSIDE.internet, OUTSIDE.metadata]) {
+        const route = spawnSync("ip", ["route", "get", address], { encoding: "utf8" }).stdout;
+        assert.match(route, new RegExp(`dev ${OUTSIDE.hostIf}`), `${address} must be routed into the test bed's namespace only`);
+    }
+    spawn("ip", ["netns", "exec", OUTSIDE.netns, "python3", "-m", "http.server", "--bind", "0.0.0.0", "80"], { stdio: "ignore", detached: true }).unref();
+}
+
+/** Python that tries TCP connections and prints `PROBE <name> <result>` for each. */
+function probeCode(targets: Array<[string, string, number]>): string {
+    return [
+        "import errno, socket",
+        "def probe(host, port):",
+        "    try:",
+        "        socket.create_connection((host, port), timeout=5).close(); return 'open'",
+        "    except OSError as e:",
+        // REJECT answers "host unreachable" (the firewall); "refused" is a closed port.
+        "        return {errno.EHOSTUNREACH: 'firewalled', errno.ECONNREFUSED: 'closed'}.get(e.errno, type(e).__name__)",
+        ...targets.map(([name, host, port]) => `print('PROBE ${name}', probe(${JSON.stringify(host)}, ${port}))`),
+    ].join("\n");
+}
+
+function probeResults(out: string): Record<string, string> {
+    return Object.fromEntries([...out.matchAll(/^PROBE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
 }
 
 function row(probe: string, result: string): void {
@@ -125,7 +183,56 @@ describe("isolation and containment", { concurrency: 1 }, () => {
         row("carol's server through the proxy with alice's token", "refused (403)");
     });
 
-    step("3. a fork bomb in alice's server stops at its process bound; the hub and carol's server keep answering", async () => {
+    step("3. network: alice reaches neither carol's server on any port, nor the host, nor cloud metadata; the outside and the hub she does", async () => {
+        const users = inspect(`${PREFIX}-users`);
+        const gateway: string = users.IPAM.Config[0].Gateway;
+        const carolIp: string = inspect(`${PREFIX}-user-carol`).NetworkSettings.Networks[`${PREFIX}-users`].IPAddress;
+        const hubIp: string = inspect(`${PREFIX}-hub`).NetworkSettings.Networks[`${PREFIX}-users`].IPAddress;
+        // A service on the host that nobody published, on the users network's own address.
+        const hostService = net.createServer((c) => c.end("host\n"));
+        await new Promise<void>((r) => hostService.listen(0, gateway, r));
+        const hostPort = (hostService.address() as net.AddressInfo).port;
+        try {
+            outsideUp();
+            // Carol listens on a port of her own, besides her Jupyter server's 8888.
+            await runInKernel("carol", state.carol!, "import subprocess; subprocess.Popen(['python3', '-m', 'http.server', '9999'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)");
+            const targets: Array<[string, string, number]> = [
+                ["carol-jupyter", carolIp, 8888],
+                ["carol-9999", carolIp, 9999],
+                ["host-service", gateway, hostPort],
+                ["metadata", OUTSIDE.metadata, 80],
+                ["internet", OUTSIDE.internet, 80],
+                ["hub-api", hubIp, 8081],
+            ];
+            const alice = probeResults(await runInKernel("alice", state.alice!, probeCode(targets)));
+            // Controls: the same targets answer whom the firewall lets through (the hub for
+            // carol's ports and the host; a container off the users network for metadata).
+            const hub = probeResults(docker(["exec", `${PREFIX}-hub`, "python3", "-c", probeCode(targets.slice(0, 3))]).stdout);
+            const image = inspect(`${PREFIX}-user-alice`).Config.Image;
+            const offUsers = probeResults(docker(["run", "--rm", "--network", testbed.network, "--entrypoint", "python3", image, "-c", probeCode([["metadata", OUTSIDE.metadata, 80]])]).stdout);
+            console.log({ alice, hub, offUsers });
+            assert.deepEqual(hub, { "carol-jupyter": "open", "carol-9999": "open", "host-service": "open" }, "the hub reaches carol's ports and the host (control)");
+            assert.equal(offUsers.metadata, "open", "the metadata stand-in answers a container off the users network (control)");
+            assert.deepEqual(alice, {
+                "carol-jupyter": "firewalled",
+                "carol-9999": "firewalled",
+                "host-service": "firewalled",
+                metadata: "firewalled",
+                internet: "open",
+                "hub-api": "open",
+            });
+            row("carol's Jupyter port (8888) directly", "refused (host unreachable; the hub reaches it)");
+            row("a port carol opened herself (9999)", "refused (the hub reaches it)");
+            row("a service on the Docker host, not published", "refused (the hub reaches it)");
+            row("cloud metadata 169.254.169.254", "refused (a container off the users network reaches it)");
+            row("an address outside the host (pip, git, a cluster)", "reached");
+        } finally {
+            hostService.close();
+            outsideDown();
+        }
+    });
+
+    step("4. a fork bomb in alice's server stops at its process bound; the hub and carol's server keep answering", async () => {
         const before = await responsiveness();
         // Bounded in count (2000 children) and time (the loop is killed after 15 s, each child
         // sleeps 10 s; bash retries refused forks, so the loop alone would last minutes).
@@ -142,7 +249,7 @@ describe("isolation and containment", { concurrency: 1 }, () => {
         assert.match(await runInKernel("alice", state.alice!, "print('ALIVE')"), /ALIVE/, "alice's server works again");
     });
 
-    step("4. a memory hog in alice's server is killed inside it; her server, carol's and the hub go on", async () => {
+    step("5. a memory hog in alice's server is killed inside it; her server, carol's and the hub go on", async () => {
         const hog = docker(["exec", "-u", "1000", `${PREFIX}-user-alice`, "python3", "-c", "b = b'x' * (3 * 1024 ** 3); print('ALLOCATED')"], { allowFailure: true });
         assert.notEqual(hog.status, 0, "3 GiB in a 1 GiB server");
         assert.doesNotMatch(hog.stdout, /ALLOCATED/);
@@ -152,7 +259,7 @@ describe("isolation and containment", { concurrency: 1 }, () => {
         row("3 GiB allocated in a 1 GiB server", `killed (exit ${hog.status}); hub ${after.hub} ms, carol ${after.carol} ms`);
     });
 
-    step("5. bounds: a third running server and a second simultaneous start are refused with the hub's message", async () => {
+    step("6. bounds: a third running server and a second simultaneous start are refused with the hub's message", async () => {
         // admin logs in and takes a token, without a server.
         const s = await newSession();
         await login(s.page, "admin");

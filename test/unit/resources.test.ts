@@ -179,6 +179,23 @@ describe("resource graph", () => {
         assert.ok(container("hub-container").dependencies.includes(cleaner.urn));
     });
 
+    it("runs the user firewall in the host's network with NET_ADMIN and NET_RAW only, before the hub, after the users network", () => {
+        const fw = container("user-firewall-container");
+        assert.equal(fw.inputs.networkMode, "host");
+        assert.deepEqual(fw.inputs.capabilities, { drops: ["ALL"], adds: ["NET_ADMIN", "NET_RAW"] });
+        assert.deepEqual(fw.inputs.securityOpts, ["no-new-privileges:true"]);
+        assert.ok(fw.inputs.destroyGraceSeconds > 0, "a delete sends SIGTERM, so the chains are removed");
+        assert.equal(fw.inputs.image, container("hub-container").inputs.image, "the hub image carries iptables and the Docker SDK");
+        const settings = JSON.parse(fw.inputs.envs.find((e: string) => e.startsWith("PYIRON_USER_FIREWALL=")).split("=").slice(1).join("="));
+        assert.equal(settings.network, "pyiron-hub-users");
+        assert.equal(settings.hub, "pyiron-hub-hub");
+        assert.deepEqual(settings.userLabels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
+        assert.deepEqual(settings.hostPorts, [443], "the hub's published port stays open to user servers");
+        assert.match(settings.chain, /^PYIRON-[0-9a-f]{8}$/);
+        assert.ok(fw.dependencies.includes(one("docker:index/network:Network", "network-users").urn));
+        assert.ok(container("hub-container").dependencies.includes(fw.urn), "no user server starts before the firewall");
+    });
+
     it("generates the database password, cookie secret and crypt key with @pulumi/random", () => {
         assert.equal(one("random:index/randomPassword:RandomPassword", "database-password").inputs.special, false);
         assert.equal(one("random:index/randomBytes:RandomBytes", "hub-cookie-secret").inputs.length, 32);
@@ -249,6 +266,7 @@ describe("resource graph", () => {
             "hub-image-image",
             "network-database",
             "network-users",
+            "user-firewall-container",
             "user-images-pyiron_atomistics",
             "user-images-pyiron_base",
             "user-images-pyiron_md",

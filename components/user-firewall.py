@@ -1,0 +1,159 @@
+"""Keeps user servers apart from each other and from the Docker host.
+
+Runs in its own container in the host's network namespace, with NET_ADMIN and the Docker
+socket, from the hub image. Every second it reads the users network from the engine and,
+when anything changed, rewrites two chains of its own in one iptables-restore:
+
+- forwarded traffic from the users bridge: link-local addresses (cloud metadata) are
+  refused; on the bridge itself a new connection is allowed only from the hub, to the
+  hub, or to a container on the network that is not a user server (one an admin
+  connected, such as a cluster's login node); everything else on the bridge, i.e. one
+  user server to another on any port, is refused. Traffic leaving the host is untouched.
+- traffic from the users bridge to the host itself: only replies, the hub, and the TCP
+  ports in the settings (the hub's published port, and those the admin named).
+
+New user servers are refused by default, before this loop has seen them. On SIGTERM the
+chains and their jumps are removed again.
+
+Settings come as JSON in PYIRON_USER_FIREWALL: network, hub (container name),
+userLabels (["key=value", ...] of user servers), hostPorts (list of ints), chain (name prefix).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import docker
+
+SETTINGS = json.loads(os.environ["PYIRON_USER_FIREWALL"])
+FORWARD = SETTINGS["chain"] + "-FWD"
+INPUT = SETTINGS["chain"] + "-IN"
+# Cloud metadata services (169.254.169.254) and everything else link-local.
+LINK_LOCAL = "169.254.0.0/16"
+TICK = "/tmp/user-firewall.tick"
+
+
+def log(message):
+    print(f"user-firewall: {message}", flush=True)
+
+
+def iptables(*args, check=True):
+    return subprocess.run(["iptables", "-w", *args], capture_output=True, text=True, check=check)
+
+
+def rules(bridge, hub, peers, host_ports):
+    """The two chains as iptables-restore input (declaring a chain flushes it)."""
+    reject = ["-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
+    fwd = [
+        ["-d", LINK_LOCAL, *reject],
+        ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"],
+    ]
+    inp = [["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]]
+    if hub:
+        fwd += [["-s", hub, "-j", "RETURN"], ["-o", bridge, "-d", hub, "-j", "RETURN"]]
+        inp += [["-s", hub, "-j", "RETURN"]]
+    fwd += [["-o", bridge, "-d", peer, "-j", "RETURN"] for peer in sorted(peers)]
+    fwd += [["-o", bridge, *reject]]
+    if host_ports:
+        ports = ",".join(str(p) for p in sorted(set(host_ports)))
+        inp += [["-p", "tcp", "-m", "multiport", "--dports", ports, "-j", "RETURN"]]
+    inp += [reject]
+    lines = ["*filter", f":{FORWARD} - [0:0]", f":{INPUT} - [0:0]"]
+    lines += [" ".join(["-A", FORWARD, *r]) for r in fwd]
+    lines += [" ".join(["-A", INPUT, *r]) for r in inp]
+    return "\n".join(lines + ["COMMIT", ""])
+
+
+def jumps(bridge):
+    return [("DOCKER-USER", ["-i", bridge, "-j", FORWARD]), ("INPUT", ["-i", bridge, "-j", INPUT])]
+
+
+def ensure_jumps(bridge):
+    for chain, spec in jumps(bridge):
+        if iptables("-C", chain, *spec, check=False).returncode != 0:
+            iptables("-I", chain, "1", *spec)
+
+
+def remove_jumps(bridge):
+    for chain, spec in jumps(bridge):
+        while iptables("-D", chain, *spec, check=False).returncode == 0:
+            pass
+
+
+def observe(client):
+    """The users bridge, the hub's address on it, and the addresses of other non-user containers."""
+    net = client.networks.get(SETTINGS["network"])
+    bridge = net.attrs.get("Options", {}).get("com.docker.network.bridge.name") or "br-" + net.id[:12]
+    users = {c.id for c in client.containers.list(filters={"label": SETTINGS["userLabels"], "network": SETTINGS["network"]})}
+    hub, peers = None, set()
+    for cid, endpoint in (net.attrs.get("Containers") or {}).items():
+        address = (endpoint.get("IPv4Address") or "").split("/")[0]
+        if not address:
+            continue
+        if endpoint.get("Name") == SETTINGS["hub"]:
+            hub = address
+        elif cid not in users:
+            peers.add(address)
+    return bridge, hub, peers
+
+
+def main():
+    if not shutil.which("iptables-restore"):
+        log("this image has no iptables: build the hub from the project's recipe, add the "
+            "iptables package to your hubImage, or set userFirewall to false")
+        sys.exit(2)
+    if iptables("-S", "DOCKER-USER", check=False).returncode != 0:
+        log("the host has no DOCKER-USER chain (is Docker's iptables integration off?); "
+            "set userFirewall to false to run without this firewall")
+        sys.exit(2)
+    client = docker.from_env()
+    state = {"bridge": None}
+
+    def stop(*_):
+        if state["bridge"]:
+            remove_jumps(state["bridge"])
+        for chain in (FORWARD, INPUT):
+            iptables("-F", chain, check=False)
+            iptables("-X", chain, check=False)
+        log("removed")
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    applied, last_jump_check = None, 0.0
+    while True:
+        try:
+            bridge, hub, peers = observe(client)
+        except docker.errors.NotFound:
+            bridge = None
+        except docker.errors.DockerException as err:
+            log(f"cannot read the users network: {err}")
+            time.sleep(2)
+            continue
+        if bridge is None:
+            log(f"network {SETTINGS['network']} not found")
+            time.sleep(2)
+            continue
+        wanted = rules(bridge, hub, peers, SETTINGS["hostPorts"])
+        if wanted != applied or bridge != state["bridge"]:
+            subprocess.run(["iptables-restore", "-w", "--noflush"], input=wanted, text=True, check=True)
+            if state["bridge"] and state["bridge"] != bridge:
+                remove_jumps(state["bridge"])
+            ensure_jumps(bridge)
+            state["bridge"], applied = bridge, wanted
+            log(f"{bridge}: hub {hub or 'not running'}, {len(peers)} other container(s) reachable")
+            last_jump_check = time.monotonic()
+        elif time.monotonic() - last_jump_check > 10:
+            # An engine restart rebuilds its own chains: put the jumps back if they went.
+            ensure_jumps(bridge)
+            last_jump_check = time.monotonic()
+        with open(TICK, "w"):
+            pass
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
