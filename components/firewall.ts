@@ -52,7 +52,8 @@ export class UserFirewall extends pulumi.ComponentResource {
             uploads: [{ file: SCRIPT_PATH, content: USER_FIREWALL_SCRIPT }],
             envs: [`${USER_FIREWALL_ENV}=${userFirewallSettings(args.namePrefix, args.hostPorts)}`],
             networkMode: "host",
-            capabilities: { drops: ["ALL"], adds: ["NET_ADMIN", "NET_RAW"] },
+            // Spelled as the engine reports them, so a `pulumi refresh` finds no difference.
+            capabilities: { drops: ["ALL"], adds: ["CAP_NET_ADMIN", "CAP_NET_RAW"] },
             securityOpts: ["no-new-privileges:true"],
             volumes: [{ hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket }],
             healthcheck: {

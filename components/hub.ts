@@ -43,6 +43,11 @@ export function hubHostPort(config: StackConfig): number {
     return config.mode === "production" ? config.httpsPort : config.trial.port;
 }
 
+/** Page templates over JupyterHub's own, uploaded next to the config. */
+export const HUB_TEMPLATES = Object.fromEntries(
+    ["error.html"].map((name) => [name, fs.readFileSync(path.join(__dirname, "templates", name), "utf8")]),
+);
+
 /** The hub's entry point: checks the release, migrates the database behind a copy. */
 export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.py"), "utf8");
 
@@ -87,6 +92,7 @@ export class Hub extends pulumi.ComponentResource {
             uploads: [
                 { file: HUB_PATHS.config, content: this.configFile },
                 { file: HUB_PATHS.start, content: HUB_START_SCRIPT },
+                ...Object.entries(HUB_TEMPLATES).map(([name, content]) => ({ file: `${HUB_PATHS.templates}/${name}`, content })),
             ],
             envs: [
                 `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack())}`,

@@ -17,6 +17,8 @@ export const HUB_PATHS = {
     runtime: "/run/jupyterhub",
     // The entry point that checks the release and migrates the database (hub-start.py).
     start: "/srv/jupyterhub/hub-start.py",
+    // Page templates over JupyterHub's own (templates/error.html).
+    templates: "/srv/jupyterhub/templates",
 } as const;
 
 /** The environment variables through which the hub gets its secrets. */
@@ -130,6 +132,7 @@ function hubSection(s: JupyterhubConfigInputs): Section {
             },
         ]],
         ["spawner_class", "dockerspawner.DockerSpawner"],
+        ["template_paths", [HUB_PATHS.templates]],
         ...tls,
     ];
 }
@@ -194,6 +197,7 @@ function oauthSection(s: JupyterhubConfigInputs): Section {
         ["login_service", "Keycloak"],
         ["logout_redirect_url", logoutRedirectUrl(s)],
         ["oauth_callback_url", s.keycloak.callbackUrl],
+        ["refresh_user_hook", new PyExpr("keep_login_while_keycloak_is_down")],
         ["scope", ["openid", "profile", "email"]],
         ["token_url", s.keycloak.tokenUrl],
         ["userdata_url", s.keycloak.userdataUrl],
@@ -217,6 +221,29 @@ function oauthSection(s: JupyterhubConfigInputs): Section {
     return lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/**
+ * OAuthenticator refreshes each login through Keycloak every 5 minutes (auth_refresh_age);
+ * with Keycloak unreachable that refresh raises, and the hub then refuses every request of
+ * the user, to the running server too. This hook keeps a login that was valid while
+ * Keycloak cannot be reached at all; a Keycloak that answers decides as usual.
+ */
+const KEYCLOAK_DOWN_HOOK = [
+    "",
+    "# Keycloak unreachable: keep logins as they are, so running servers stay usable.",
+    "async def keep_login_while_keycloak_is_down(authenticator, user, auth_state):",
+    "    import asyncio",
+    "    import urllib.parse",
+    "    url = urllib.parse.urlsplit(authenticator.userdata_url)",
+    "    port = url.port or (443 if url.scheme == \"https\" else 80)",
+    "    try:",
+    "        _, writer = await asyncio.wait_for(asyncio.open_connection(url.hostname, port), 5)",
+    "        writer.close()",
+    "        return None  # reachable: OAuthenticator refreshes the login",
+    "    except (OSError, asyncio.TimeoutError) as e:",
+    "        authenticator.log.warning(\"Keycloak at %s:%s unreachable (%s): %s keeps the current login\", url.hostname, port, e, user.name)",
+    "        return True",
+];
+
 function emit(cls: string, comment: string, section: Section): string[] {
     return [``, `# ${comment}`, ...section.map(([trait, value]) => `c.${cls}.${trait} = ${py(value)}`)];
 }
@@ -237,6 +264,7 @@ export function renderJupyterhubConfig(s: JupyterhubConfigInputs): string {
         ...emit("Spawner", "Every user server opens JupyterLab", [["default_url", "/lab"]]),
         ...emit("DockerSpawner", "User servers: image choice, limits, network and home volume", spawnerSection(s)),
         ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),
+        ...KEYCLOAK_DOWN_HOOK,
         ...emit("GenericOAuthenticator", "Keycloak login and who may log in", oauthSection(s)),
     ];
     return lines.join("\n") + "\n";

@@ -28,6 +28,23 @@ export const ROLES = {
 /** The suffix of every deployment's internal database network. */
 export const DATABASE_NETWORK_SUFFIX = "-database";
 
+/**
+ * A username as DockerSpawner puts it into Docker names (its default `escape`): lower-case
+ * letters and digits stay, every other byte becomes `-` and two hex digits, so
+ * `jane.doe` is `jane-2edoe` and `load-1` is `load-2d1`.
+ */
+export function dockerSafe(username: string): string {
+    let out = "";
+    for (const ch of username) {
+        if (/^[a-z0-9]$/.test(ch)) {
+            out += ch;
+        } else {
+            for (const byte of Buffer.from(ch, "utf8")) out += `-${byte.toString(16).padStart(2, "0")}`;
+        }
+    }
+    return out;
+}
+
 /** The Docker names of one deployment. */
 export function dockerNames(namePrefix: string) {
     return {
@@ -46,8 +63,12 @@ export function dockerNames(namePrefix: string) {
         userImageRepository: (label: string) => `${namePrefix}-user-image-${label.toLowerCase().replace(/[^a-z0-9_.-]/g, "-")}`,
         /** DockerSpawner's container name prefix: `<prefix>-<username>`. */
         userContainerPrefix: `${namePrefix}-user`,
-        /** A user's home volume, as DockerSpawner templates it. */
+        /** A user's home volume, as DockerSpawner templates it (`{username}` is escaped). */
         homeVolume: (username: string) => `${namePrefix}-home-${username}`,
+        /** The home volume of one user. */
+        homeVolumeOf: (username: string) => `${namePrefix}-home-${dockerSafe(username)}`,
+        /** The server container of one user. */
+        userServerOf: (username: string) => `${namePrefix}-user-${dockerSafe(username)}`,
     };
 }
 export type DockerNames = ReturnType<typeof dockerNames>;

@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import { after, before, describe } from "node:test";
 import {
-    apiToken, closeBrowser, docker, HUB, testbed, hubRequest, inspect, login, newSession, PREFIX, pulumi, runInKernel, serverFor, startServer, step,
-    stopServer, waitFor,
+    closeBrowser, docker, hubRequest, inspect, PREFIX, pulumi, runInKernel, serverFor, startServer, step, stopServer, testbed, tokenWithoutServer,
+    waitFor,
 } from "./testbed";
 
 const PIDS = 256;
@@ -261,13 +261,7 @@ describe("isolation and containment", { concurrency: 1 }, () => {
 
     step("6. bounds: a third running server and a second simultaneous start are refused with the hub's message", async () => {
         // admin logs in and takes a token, without a server.
-        const s = await newSession();
-        await login(s.page, "admin");
-        state.admin = await waitFor("an API token", async () => {
-            await s.page.goto(`${HUB}/hub/home`);
-            return apiToken(s.page, "admin");
-        }, 30);
-        await s.context.close();
+        state.admin = await tokenWithoutServer("admin");
         const third = await hubRequest("POST", "/hub/api/users/admin/server", { token: state.admin });
         assert.equal(third.status, 429, third.body);
         assert.match(JSON.parse(third.body).message, /^Active user limit exceeded\. Try again in a few minutes\.$/);

@@ -236,6 +236,20 @@ export async function apiToken(page: Page, user: string): Promise<string> {
     }, user);
 }
 
+/** Logs a user in through Keycloak in a session of its own and returns an API token; starts no server. */
+export async function tokenWithoutServer(user: string): Promise<string> {
+    const s = await newSession();
+    try {
+        await login(s.page, user);
+        return await waitFor("an API token", async () => {
+            await s.page.goto(`${HUB}/hub/home`);
+            return apiToken(s.page, user);
+        }, 30);
+    } finally {
+        await s.context.close();
+    }
+}
+
 /** Logs a user in through Keycloak, starts their server and returns an API token. */
 export async function serverFor(user: string): Promise<string> {
     const s = await newSession();
@@ -267,3 +281,6 @@ export async function stopServer(user: string, token: string): Promise<void> {
         return u.servers?.[""] ? undefined : true;
     }, 120);
 }
+
+/** The test certificate and the loopback resolver, for HTTP clients of their own (e2e/bench/load.ts). */
+export const hubTls = { ca: CA, lookup: loopback };

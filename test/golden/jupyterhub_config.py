@@ -19,6 +19,7 @@ c.JupyterHub.load_roles = [{"name": "idle-culler", "scopes": ["list:users", "rea
 c.JupyterHub.public_url = "https://hub.example.org/"
 c.JupyterHub.services = [{"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600"]}]
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+c.JupyterHub.template_paths = ["/srv/jupyterhub/templates"]
 c.JupyterHub.ssl_cert = "/srv/jupyterhub/tls/hub.crt"
 c.JupyterHub.ssl_key = "/srv/jupyterhub/tls/hub.key"
 
@@ -50,6 +51,20 @@ c.Authenticator.admin_users = {"alice", "carol"}
 c.Authenticator.auto_login = True
 c.Authenticator.enable_auth_state = True
 
+# Keycloak unreachable: keep logins as they are, so running servers stay usable.
+async def keep_login_while_keycloak_is_down(authenticator, user, auth_state):
+    import asyncio
+    import urllib.parse
+    url = urllib.parse.urlsplit(authenticator.userdata_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(url.hostname, port), 5)
+        writer.close()
+        return None  # reachable: OAuthenticator refreshes the login
+    except (OSError, asyncio.TimeoutError) as e:
+        authenticator.log.warning("Keycloak at %s:%s unreachable (%s): %s keeps the current login", url.hostname, port, e, user.name)
+        return True
+
 # Keycloak login and who may log in
 c.GenericOAuthenticator.allowed_groups = {"pyiron-users"}
 c.GenericOAuthenticator.allowed_users = {"bob"}
@@ -62,6 +77,7 @@ c.GenericOAuthenticator.login_service = "Keycloak"
 c.GenericOAuthenticator.logout_redirect_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/logout?client_id=jupyterhub&post_logout_redirect_uri=https%3A%2F%2Fhub.example.org%2Fhub%2F"
 c.GenericOAuthenticator.manage_groups = True
 c.GenericOAuthenticator.oauth_callback_url = "https://hub.example.org/hub/oauth_callback"
+c.GenericOAuthenticator.refresh_user_hook = keep_login_while_keycloak_is_down
 c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
 c.GenericOAuthenticator.token_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/token"
 c.GenericOAuthenticator.userdata_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/userinfo"

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -88,5 +89,32 @@ describe("the config check itself", () => {
         const r = check(renderJupyterhubConfig(goldenSettings()).replace('mem_limit = "2G"', 'mem_limit = "2GB"'));
         assert.ok(!r.ok, r.output);
         assert.match(r.output, /mem_limit/);
+    });
+});
+
+describe("a Keycloak outage with the hub's real OAuthenticator", () => {
+    const HOOK = path.join(__dirname, "..", "python", "keycloak_down_hook.py");
+    const hookAnswer = (userdataUrl: string): unknown => {
+        const settings = goldenSettings();
+        const content = renderJupyterhubConfig({ ...settings, keycloak: { ...settings.keycloak, userdataUrl } });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-hook-"));
+        fs.writeFileSync(path.join(dir, "jupyterhub_config.py"), content);
+        const r = spawnSync(python("5.5"), [HOOK, path.join(dir, "jupyterhub_config.py")], { encoding: "utf8" });
+        fs.rmSync(dir, { recursive: true });
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout.trim().split("\n").pop()!);
+    };
+
+    it("keeps a login while Keycloak cannot be reached, and lets a reachable Keycloak decide", async () => {
+        const server = net.createServer((c) => c.end());
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const open = (server.address() as net.AddressInfo).port;
+        try {
+            assert.equal(hookAnswer(`http://127.0.0.1:${open}/userinfo`), null, "reachable: OAuthenticator's own refresh runs");
+        } finally {
+            await new Promise((r) => server.close(r));
+        }
+        // The same port, now closed: nothing listens there.
+        assert.equal(hookAnswer(`http://127.0.0.1:${open}/userinfo`), true, "unreachable: the login is kept");
     });
 });

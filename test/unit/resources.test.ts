@@ -182,7 +182,7 @@ describe("resource graph", () => {
     it("runs the user firewall in the host's network with NET_ADMIN and NET_RAW only, before the hub, after the users network", () => {
         const fw = container("user-firewall-container");
         assert.equal(fw.inputs.networkMode, "host");
-        assert.deepEqual(fw.inputs.capabilities, { drops: ["ALL"], adds: ["NET_ADMIN", "NET_RAW"] });
+        assert.deepEqual(fw.inputs.capabilities, { drops: ["ALL"], adds: ["CAP_NET_ADMIN", "CAP_NET_RAW"] });
         assert.deepEqual(fw.inputs.securityOpts, ["no-new-privileges:true"]);
         assert.ok(fw.inputs.destroyGraceSeconds > 0, "a delete sends SIGTERM, so the chains are removed");
         assert.equal(fw.inputs.image, container("hub-container").inputs.image, "the hub image carries iptables and the Docker SDK");
