@@ -137,6 +137,12 @@ function hubSection(s: JupyterhubConfigInputs): Section {
     ];
 }
 
+/** Thread-pool sizes of OpenMP, OpenBLAS and MKL for a server limited to `cpuLimit` CPUs. */
+export function threadEnvironment(cpuLimit: number): Record<string, string> {
+    const threads = String(Math.max(1, Math.ceil(cpuLimit)));
+    return { MKL_NUM_THREADS: threads, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads };
+}
+
 function spawnerSection(s: JupyterhubConfigInputs): Section {
     const names = dockerNames(s.namePrefix);
     // No prototype: a label is a key like any other (the schema refuses odd ones too).
@@ -148,8 +154,14 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
         // Insertion order is the order of the spawn form.
         ["allowed_images", allowed],
         ["cpu_limit", s.cpuLimit],
-        // Only with hpc: the clusters, for the start hook of the images' HPC layer.
-        ...(s.hpc ? [["environment", { [HPC_ENV]: hpcSettings(s.hpc) }] as [string, PyValue]] : []),
+        ["environment", {
+            // Only with hpc: the clusters, for the start hook of the images' HPC layer.
+            ...(s.hpc ? { [HPC_ENV]: hpcSettings(s.hpc) } : {}),
+            // Numerical libraries size their thread pools to the host's cores, not to the
+            // server's CPU limit: more threads than that only queue, and count against
+            // pidsLimit. A user can still set other values in a notebook.
+            ...threadEnvironment(s.cpuLimit),
+        }],
         // Labels let `pulumi destroy` find the user servers it must stop.
         ["extra_create_kwargs", { labels: labelMap(s.namePrefix, ROLES.userServer) }],
         // A user's damage stays in their server: no capabilities (a notebook needs none),

@@ -128,6 +128,8 @@ describe("isolation and containment", { concurrency: 1 }, () => {
         assert.equal(host.MemorySwap, host.Memory, "no swap beyond the memory limit");
         assert.equal(host.OomScoreAdj, 500);
         assert.equal(host.Init, true, "an init reaps orphans");
+        // cpuLimit 0.5: one thread per pool of the numerical libraries.
+        assert.ok(inspect(`${PREFIX}-user-alice`).Config.Env.includes("OMP_NUM_THREADS=1"));
         // A set-uid root copy of cat, as an image might ship one: root owns /etc/shadow, so
         // only the ignored set-uid bit (no new privileges) keeps alice from reading it.
         docker(["exec", "-u", "0", `${PREFIX}-user-alice`, "sh", "-c", "cp /bin/cat /usr/local/bin/rootcat && chmod 4755 /usr/local/bin/rootcat"]);

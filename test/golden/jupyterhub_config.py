@@ -32,6 +32,7 @@ c.Spawner.default_url = "/lab"
 # User servers: image choice, limits, network and home volume
 c.DockerSpawner.allowed_images = {"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"}
 c.DockerSpawner.cpu_limit = 1.5
+c.DockerSpawner.environment = {"MKL_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.pyiron-jupyterhub.deployment": "pyiron-hub", "org.pyiron-jupyterhub.role": "user-server"}}
 c.DockerSpawner.extra_host_config = {"cap_drop": ["ALL"], "init": True, "memswap_limit": "2G", "oom_score_adj": 500, "pids_limit": 2048, "security_opt": ["no-new-privileges:true"]}
 c.DockerSpawner.http_timeout = 300

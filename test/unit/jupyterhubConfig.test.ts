@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { logoutRedirectUrl, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
+import { logoutRedirectUrl, renderJupyterhubConfig, threadEnvironment } from "../../components/jupyterhubConfig";
 import { env, py, PyExpr, PySet } from "../../components/pyLiteral";
 import { goldenSettings } from "../fixtures";
 
@@ -122,6 +122,13 @@ describe("jupyterhub_config.py renderer", () => {
     it("escapes hostile values instead of running them", () => {
         const out = renderJupyterhubConfig({ ...goldenSettings(), admins: ['x"}; import os; os.system("id"); {"'] });
         assert.match(out, /^c\.Authenticator\.admin_users = \{"x\\"\}; import os; os\.system\(\\"id\\"\); \{\\""\}$/m);
+    });
+
+    it("sizes the thread pools of numerical libraries to the CPU limit, rounded up, at least 1", () => {
+        for (const [cpuLimit, threads] of [[0.25, "1"], [1, "1"], [1.5, "2"], [8, "8"]] as const) {
+            assert.deepEqual(threadEnvironment(cpuLimit), { MKL_NUM_THREADS: threads, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads });
+        }
+        assert.match(renderJupyterhubConfig({ ...goldenSettings(), cpuLimit: 4 }), /^c\.DockerSpawner\.environment = \{"MKL_NUM_THREADS": "4", "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"\}$/m);
     });
 
     it("refuses to render without an image", () => {
