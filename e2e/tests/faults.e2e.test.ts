@@ -1,6 +1,7 @@
-// Faults on the running test stack: Postgres and the hub crash, the Docker engine restarts,
-// `pulumi up` dies half-way, Keycloak goes away, alice's server is removed behind the hub's
-// back. Each must end with her file, her hub record and a healthy hub; a table sums them up.
+// Faults on the running test stack: Postgres and the hub crash, Postgres is `docker kill`ed,
+// the Docker engine restarts, `pulumi up` dies half-way, Keycloak goes away, alice's server
+// is removed behind the hub's back. Each must end with her file, her hub record and a
+// healthy hub; a table sums them up.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -374,6 +375,29 @@ describe("faults on the test stack", { concurrency: 1 }, () => {
         const seen = await watch.stop();
         const hubRestarted = inspect(HUB_CONTAINER).RestartCount - hubRestarts;
         row.healthy = `${healthyAt.toFixed(1)} s (Postgres healthy after ${pgBack.toFixed(1)} s; hub restarted ${hubRestarted}×)`;
+        row.saw = seenText(seen);
+        await settled(row);
+    });
+
+    scenario("1b. Postgres stopped by `docker kill`: Docker leaves it stopped, `pulumi up --refresh` starts it again", "Postgres stopped by `docker kill`", async (row) => {
+        await aliceServerRunning();
+        const pg = inspect(PG);
+        const hub = inspect(HUB_CONTAINER);
+        const watch = new Watch("/user/alice/api/status", state.alice).start();
+        const faultAt = Date.now();
+        docker(["kill", PG]);
+        // A kill is a manual stop to Docker: its restart policy does not apply.
+        await sleep(10_000);
+        assert.equal(inspect(PG).State.Running, false, "Docker restarted a killed container");
+        const up = await pulumiAsync(["up", "--refresh", "--yes", "--skip-preview"]);
+        assert.equal(up.status, 0, up.output);
+        const healthyAt = await until("the hub healthy on the started Postgres", async () => inspect(PG).State.Health?.Status === "healthy" && (await healthy()), 150, faultAt);
+        assert.equal(inspect(PG).Id, pg.Id, "the same Postgres container, on the same volume");
+        assert.equal(inspect(HUB_CONTAINER).Id, hub.Id, "the hub was replaced");
+        const made = await hubRequest("POST", "/hub/api/users/alice/tokens", { token: state.alice, body: { note: "faults-e2e", expires_in: 600 } });
+        assert.equal(made.status, 201, made.body);
+        const seen = await watch.stop();
+        row.healthy = `${healthyAt.toFixed(1)} s, 10 s of it waiting on purpose, then \`pulumi up --refresh\``;
         row.saw = seenText(seen);
         await settled(row);
     });
