@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
+import { userFirewallSettings } from "../../components/firewall";
 import { memoryBytes } from "../../config";
 import {
     apiToken, closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, PREFIX, previewSteps,
@@ -184,7 +185,9 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
         pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.equal(docker(["ps", "-aq", "--filter", "label=org.pyiron-jupyterhub.deployment"]).stdout.trim(), "");
         // The user firewall took its iptables chains with it.
-        assert.doesNotMatch(spawnSync("iptables", ["-w", "-S"], { encoding: "utf8" }).stdout, /PYIRON-/);
+        const { chain } = JSON.parse(userFirewallSettings(PREFIX, []));
+        const rules = spawnSync("iptables", ["-w", "-S"], { encoding: "utf8" }).stdout;
+        assert.ok(rules.includes("DOCKER-USER") && !rules.includes(chain), `${chain} left in:\n${rules}`);
         assert.ok(projectVolumes().includes(`${PREFIX}-postgres-data`));
         assert.ok(projectVolumes().includes(`${PREFIX}-home-alice`));
         pulumi(["up", "--yes", "--skip-preview"]);
