@@ -2,15 +2,18 @@
 
 Runs in its own container in the host's network namespace, with NET_ADMIN and the Docker
 socket, from the hub image. Every second it reads the users network from the engine and,
-when anything changed, rewrites two chains of its own in one iptables-restore:
+when anything changed (and every few seconds regardless), rewrites two chains of its own
+in one iptables-restore:
 
-- forwarded traffic from the users bridge: link-local addresses (cloud metadata) are
-  refused; on the bridge itself a new connection is allowed only from the hub, to the
-  hub, or to a container on the network that is not a user server (one an admin
-  connected, such as a cluster's login node); everything else on the bridge, i.e. one
-  user server to another on any port, is refused. Traffic leaving the host is untouched.
+- forwarded traffic from the users bridge: cloud metadata addresses are refused, and so
+  are ports the host forwards elsewhere (DNAT); on the bridge itself a new connection is
+  allowed only from the hub, to the hub, or to a container on the network that is not a
+  user server (one an admin connected, such as a cluster's login node); everything else
+  on the bridge, i.e. one user server to another on any port, is refused. Traffic
+  leaving the host is untouched.
 - traffic from the users bridge to the host itself: only replies, the hub, and the TCP
   ports in the settings (the hub's published port, and those the admin named).
+Only replies count as established, so a connection opened while the rules were away dies.
 
 New user servers are refused by default, before this loop has seen them. On SIGTERM the
 chains and their jumps are removed again.
@@ -31,9 +34,14 @@ import docker
 SETTINGS = json.loads(os.environ["PYIRON_USER_FIREWALL"])
 FORWARD = SETTINGS["chain"] + "-FWD"
 INPUT = SETTINGS["chain"] + "-IN"
-# Cloud metadata services (169.254.169.254) and everything else link-local.
-LINK_LOCAL = "169.254.0.0/16"
+# Cloud metadata services: link-local (169.254.169.254 and the rest) and Alibaba Cloud's.
+METADATA = ["169.254.0.0/16", "100.100.100.200/32"]
 TICK = "/tmp/user-firewall.tick"
+# Without it, traffic between two containers on one bridge never meets iptables.
+BRIDGE_NF = "/proc/sys/net/bridge/bridge-nf-call-iptables"
+# The chains are written again this often even when nothing changed (an `iptables -F`
+# by hand, or a host firewall reload, would otherwise go unnoticed).
+REAPPLY_SECONDS = 5
 
 
 def log(message):
@@ -47,15 +55,17 @@ def iptables(*args, check=True):
 def rules(bridge, hub, peers, host_ports):
     """The two chains as iptables-restore input (declaring a chain flushes it)."""
     reject = ["-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
-    fwd = [
-        ["-d", LINK_LOCAL, *reject],
-        ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"],
-    ]
-    inp = [["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "RETURN"]]
+    # Only replies pass as "established": a connection a user server opened while the rules
+    # were away (an engine restart) dies at its next packet instead of living on.
+    replies = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "--ctdir", "REPLY", "-j", "RETURN"]
+    fwd = [["-d", net, *reject] for net in METADATA] + [replies]
+    inp = [replies]
     if hub:
         fwd += [["-s", hub, "-j", "RETURN"], ["-o", bridge, "-d", hub, "-j", "RETURN"]]
         inp += [["-s", hub, "-j", "RETURN"]]
     fwd += [["-o", bridge, "-d", peer, "-j", "RETURN"] for peer in sorted(peers)]
+    # Ports the host forwards elsewhere (other containers' published ports, NodePorts).
+    fwd += [["-m", "conntrack", "--ctstate", "DNAT", *reject]]
     fwd += [["-o", bridge, *reject]]
     if host_ports:
         ports = ",".join(str(p) for p in sorted(set(host_ports)))
@@ -123,33 +133,43 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    applied, last_jump_check = None, 0.0
+    applied, last_apply = None, 0.0
     while True:
         try:
             bridge, hub, peers = observe(client)
         except docker.errors.NotFound:
-            bridge = None
-        except docker.errors.DockerException as err:
-            log(f"cannot read the users network: {err}")
-            time.sleep(2)
-            continue
-        if bridge is None:
             log(f"network {SETTINGS['network']} not found")
             time.sleep(2)
             continue
+        except Exception as err:  # the engine restarting, a timeout: try again
+            log(f"cannot read the users network: {err}")
+            time.sleep(2)
+            continue
+        try:
+            bridged = open(BRIDGE_NF).read().strip() == "1"
+        except OSError:
+            bridged = False
         wanted = rules(bridge, hub, peers, SETTINGS["hostPorts"])
-        if wanted != applied or bridge != state["bridge"]:
-            subprocess.run(["iptables-restore", "-w", "--noflush"], input=wanted, text=True, check=True)
-            if state["bridge"] and state["bridge"] != bridge:
-                remove_jumps(state["bridge"])
-            ensure_jumps(bridge)
-            state["bridge"], applied = bridge, wanted
-            log(f"{bridge}: hub {hub or 'not running'}, {len(peers)} other container(s) reachable")
-            last_jump_check = time.monotonic()
-        elif time.monotonic() - last_jump_check > 10:
-            # An engine restart rebuilds its own chains: put the jumps back if they went.
-            ensure_jumps(bridge)
-            last_jump_check = time.monotonic()
+        try:
+            if wanted != applied or bridge != state["bridge"] or time.monotonic() - last_apply > REAPPLY_SECONDS:
+                subprocess.run(["iptables-restore", "-w", "--noflush"], input=wanted, text=True, check=True, capture_output=True)
+                if state["bridge"] and state["bridge"] != bridge:
+                    remove_jumps(state["bridge"])
+                # An engine restart rebuilds Docker's chains: the jumps go back in.
+                ensure_jumps(bridge)
+                if wanted != applied:
+                    log(f"{bridge}: hub {hub or 'not running'}, {len(peers)} other container(s) reachable")
+                state["bridge"], applied, last_apply = bridge, wanted, time.monotonic()
+        except subprocess.CalledProcessError as err:
+            log(f"iptables failed: {err.stderr or err}")
+            time.sleep(2)
+            continue
+        if not bridged:
+            # Healthy only when the rules can work: the health check reads the tick file.
+            log(f"{BRIDGE_NF} is not 1: traffic between containers on one bridge bypasses iptables; "
+                "load br_netfilter and set it to 1 (Docker does so for its own needs on most hosts)")
+            time.sleep(5)
+            continue
         with open(TICK, "w"):
             pass
         time.sleep(1)

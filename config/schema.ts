@@ -515,14 +515,14 @@ const commonShape = {
         },
     ),
     userFirewall: field(boolean().default(true), {
-        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts` and the hub's port) and link-local addresses such as cloud metadata. Needs Docker's iptables integration (the DOCKER-USER chain). Off: user servers reach each other and the host directly.",
+        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts` and the hub's port) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly.",
         type: "boolean",
         example: "true",
     }),
     userHostPorts: field(uniqueList(portNumber(), "port", BOUNDS.networks).default([]), {
-        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}). The hub's own port is always open to them.`,
+        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall. The hub's own port is always open to them.`,
         type: "list of ports",
-        example: "3128",
+        example: "3141",
     }),
     idleTimeout: field(
         numeric(z.number({ error: "is not a number of seconds" }).int({ error: "must be whole seconds" }).min(300, {

@@ -592,7 +592,8 @@ describe("faults on the test stack", { concurrency: 1 }, () => {
         const callback = cut.page.waitForResponse((r) => new URL(r.url()).pathname === "/hub/oauth_callback", { timeout: 120000 });
         await cut.page.click("#kc-login", { noWaitAfter: true });
         const answer = await callback;
-        await cut.page.waitForLoadState();
+        // The answer is in; the page that shows it may not be yet.
+        await cut.page.locator("div.error h1").waitFor({ timeout: 30000 }).catch(() => undefined);
         const errorPage = (await cut.page.locator("body").innerText()).trim();
         await cut.context.close();
         assert.ok(stoppedAt > 0, `docker stop ${KEYCLOAK}: ${stopOutput}`);

@@ -83,8 +83,10 @@ describe("JupyterHub 5.5 to 6.1", { concurrency: 1 }, () => {
         sql("jupyterhub", "ALTER TABLE spawners ADD COLUMN display_name text");
         pulumi(["config", "set", "hubVersion", "6.1"]);
         const described = previewSteps().filter((s) => s.op !== "same").map((s) => `${s.op} ${s.type} ${s.name}`).sort();
+        // The user firewall runs from the hub image, so it is replaced with it (README).
         assert.deepEqual(described, [
             "replace docker:index/container:Container hub-container",
+            "replace docker:index/container:Container user-firewall-container",
             "replace docker:index/remoteImage:RemoteImage hub-image-image",
         ], described.join("\n"));
         const up = pulumi(["up", "--yes", "--skip-preview"], { allowFailure: true });

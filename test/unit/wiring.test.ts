@@ -74,7 +74,7 @@ const VARIANTS: Record<string, Variant> = {
     pidsLimit: production({ pidsLimit: 512 }),
     maxActiveServers: production({ maxActiveServers: 3 }),
     userFirewall: production({ userFirewall: false }),
-    userHostPorts: production({ userHostPorts: [3128] }),
+    userHostPorts: production({ userHostPorts: [3141] }),
     maxConcurrentSpawns: production({ maxConcurrentSpawns: 2 }),
     "hubBuildArgs.JUPYTERHUB_IMAGE": production({ hubBuildArgs: { JUPYTERHUB_IMAGE: "registry.example.org/jupyterhub/jupyterhub:5.5.4" } }),
     "hubBuildArgs.PIP_ARGS": production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
