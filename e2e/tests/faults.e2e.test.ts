@@ -101,6 +101,12 @@ async function healthy(): Promise<boolean> {
     }
 }
 
+/** The hub writes to its database again: a new token for alice. */
+async function hubWrites(): Promise<void> {
+    const made = await hubRequest("POST", "/hub/api/users/alice/tokens", { token: state.alice, body: { note: "faults-e2e", expires_in: 600 } });
+    assert.equal(made.status, 201, made.body);
+}
+
 /** alice's server answers her through the hub's proxy. */
 async function serverAnswers(): Promise<boolean> {
     return (await hubRequest("GET", "/user/alice/api/status", { token: state.alice }).catch(() => undefined))?.status === 200;
@@ -368,9 +374,7 @@ describe("faults on the test stack", { concurrency: 1 }, () => {
             until("the hub healthy on the restarted Postgres", async () => inspect(PG).RestartCount > pg.RestartCount && (await healthy()), 150, faultAt),
         ]);
         assert.equal(inspect(PG).Id, pg.Id, "the same Postgres container, on the same volume");
-        // The hub writes to its database again.
-        const made = await hubRequest("POST", "/hub/api/users/alice/tokens", { token: state.alice, body: { note: "faults-e2e", expires_in: 600 } });
-        assert.equal(made.status, 201, made.body);
+        await hubWrites();
         await until("alice's server through the proxy", serverAnswers, 60);
         const seen = await watch.stop();
         const hubRestarted = inspect(HUB_CONTAINER).RestartCount - hubRestarts;
@@ -394,8 +398,7 @@ describe("faults on the test stack", { concurrency: 1 }, () => {
         const healthyAt = await until("the hub healthy on the started Postgres", async () => inspect(PG).State.Health?.Status === "healthy" && (await healthy()), 150, faultAt);
         assert.equal(inspect(PG).Id, pg.Id, "the same Postgres container, on the same volume");
         assert.equal(inspect(HUB_CONTAINER).Id, hub.Id, "the hub was replaced");
-        const made = await hubRequest("POST", "/hub/api/users/alice/tokens", { token: state.alice, body: { note: "faults-e2e", expires_in: 600 } });
-        assert.equal(made.status, 201, made.body);
+        await hubWrites();
         const seen = await watch.stop();
         row.healthy = `${healthyAt.toFixed(1)} s, 10 s of it waiting on purpose, then \`pulumi up --refresh\``;
         row.saw = seenText(seen);
