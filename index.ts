@@ -2,20 +2,23 @@
 import { loadConfig } from "./config";
 import { Database } from "./components/database";
 import { UserFirewall } from "./components/firewall";
+import { Front } from "./components/front";
 import { Hub, hubHostPort } from "./components/hub";
 import { HubImage } from "./components/hubImage";
 import { identityFor } from "./components/identity";
 import { UserImages } from "./components/images";
 import { dockerNames, labelFilters } from "./components/names";
 import { HubNetwork } from "./components/network";
+import { Proxy } from "./components/proxy";
 import { UserServerCleanup } from "./components/userServerCleanup";
 import { HubVolumes } from "./components/volumes";
 
 const config = loadConfig();
 const { namePrefix } = config;
 
-const network = new HubNetwork("network", { namePrefix });
-const volumes = new HubVolumes("volumes", { namePrefix, deleteOnDestroy: config.deleteDataOnDestroy });
+const production = config.mode === "production" ? config : undefined;
+const network = new HubNetwork("network", { namePrefix, front: !!production });
+const volumes = new HubVolumes("volumes", { namePrefix, deleteOnDestroy: config.deleteDataOnDestroy, front: !!production });
 const database = new Database("database", {
     namePrefix,
     image: config.postgresImage,
@@ -37,13 +40,36 @@ const firewall = config.userFirewall
     ? new UserFirewall("user-firewall", {
           namePrefix,
           imageId: hubImage.imageId,
-          hostPorts: [hubHostPort(config), ...config.userHostPorts],
+          hostPorts: [hubHostPort(config), ...(production ? [production.httpPort] : []), ...config.userHostPorts],
           startAfter: [network.users],
       })
     : undefined;
 const cleanup = new UserServerCleanup("user-servers", { namePrefix }, { dependsOn: [network.users] });
 // Production: the config's Keycloak. Trial: a bundled one (the only difference).
 const { identity, trial } = identityFor(config);
+
+// Users' requests: the front (production: TLS) → the proxy → the hub or a user server.
+const proxy = new Proxy("proxy", {
+    namePrefix,
+    image: config.proxyImage,
+    userNetwork: network.users.name,
+    frontNetwork: network.proxy?.name,
+    publish: config.mode === "trial" ? { ip: config.bindAddress, port: config.trial.port } : undefined,
+});
+const front = production
+    ? new Front("front", {
+          namePrefix,
+          image: production.frontImage,
+          publicUrl: production.publicUrl,
+          tls: production.tls,
+          bindAddress: production.bindAddress,
+          httpsPort: production.httpsPort,
+          httpPort: production.httpPort,
+          proxyNetwork: network.proxy!.name,
+          extraNetworks: production.frontExtraNetworks,
+          dataVolume: volumes.frontData!.name,
+      }, { dependsOn: [proxy] })
+    : undefined;
 
 const hub = new Hub("hub", {
     config,
@@ -54,7 +80,9 @@ const hub = new Hub("hub", {
     databaseNetwork: network.database.name,
     dataVolume: volumes.hubData.name,
     databaseUrl: database.url,
+    proxyToken: proxy.apiToken,
     startAfter: [
+        proxy.container,
         database.container,
         cleanup,
         ...userImages.images,
@@ -66,14 +94,21 @@ const hub = new Hub("hub", {
 export const hubUrl = `${config.publicUrl}/hub/`;
 export const containers = {
     hub: hub.container.name,
+    proxy: proxy.container.name,
+    ...(front ? { front: front.container.name } : {}),
     postgres: database.container.name,
     ...(firewall ? { userFirewall: firewall.container.name } : {}),
     ...(trial ? { keycloak: trial.container.name } : {}),
 };
-export const networks = { users: network.users.name, database: network.database.name };
+export const networks = {
+    users: network.users.name,
+    database: network.database.name,
+    ...(network.proxy ? { proxy: network.proxy.name } : {}),
+};
 export const volumeNames = {
     hubData: volumes.hubData.name,
     postgresData: volumes.postgresData.name,
+    ...(volumes.frontData ? { frontData: volumes.frontData.name } : {}),
     userHomes: dockerNames(namePrefix).homeVolume("<username>"),
 };
 export const userServerFilter = `label=${labelFilters(namePrefix)[0]}`;

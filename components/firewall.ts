@@ -27,6 +27,7 @@ export function userFirewallSettings(namePrefix: string, hostPorts: number[]): s
     return JSON.stringify({
         network: names.usersNetwork,
         hub: names.hubContainer,
+        proxy: names.proxyContainer,
         userLabels: labelFilters(namePrefix, ROLES.userServer),
         hostPorts: [...new Set(hostPorts)].sort((a, b) => a - b),
         // One pair of chains per deployment; iptables allows 28 characters.

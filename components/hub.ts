@@ -1,4 +1,3 @@
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -6,8 +5,8 @@ import * as random from "@pulumi/random";
 import * as path from "path";
 import { commandLine, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
 import type { Identity } from "./identity";
-import { HUB_ENV, HUB_HTTP_PORT, HUB_HTTPS_PORT, HUB_PATHS, HUB_START_ENV, renderJupyterhubConfig } from "./jupyterhubConfig";
-import { deploymentLabels, dockerNames, ROLES, TLS_FINGERPRINT_LABEL } from "./names";
+import { HUB_API_PORT, HUB_ENV, HUB_PATHS, HUB_START_ENV, renderJupyterhubConfig } from "./jupyterhubConfig";
+import { deploymentLabels, dockerNames, ROLES } from "./names";
 
 export interface HubArgs {
     /** The validated stack config: the hub takes its settings from it, not from copies. */
@@ -22,6 +21,8 @@ export interface HubArgs {
     dataVolume: pulumi.Input<string>;
     /** Secret `postgresql://` URL of the hub database. */
     databaseUrl: pulumi.Input<string>;
+    /** Secret token of the proxy's routing API. */
+    proxyToken: pulumi.Input<string>;
     /**
      * Resources the hub container starts after (and is deleted before): the healthy
      * database, the pulled user images, the user-server cleanup.
@@ -29,16 +30,7 @@ export interface HubArgs {
     startAfter: pulumi.Resource[];
 }
 
-/** SHA-256 over the TLS files: a renewed certificate changes it and so restarts the hub. */
-export function tlsFingerprint(tls: { keyPath: string; certPath: string }): string {
-    const hash = crypto.createHash("sha256");
-    for (const p of [tls.certPath, tls.keyPath]) {
-        hash.update(fs.readFileSync(p)).update("\0");
-    }
-    return hash.digest("hex");
-}
-
-/** The host port the hub is published on. */
+/** The host port users reach the hub on (the front's HTTPS port, or the trial proxy's). */
 export function hubHostPort(config: StackConfig): number {
     return config.mode === "production" ? config.httpsPort : config.trial.port;
 }
@@ -80,11 +72,7 @@ export class Hub extends pulumi.ComponentResource {
         // stored auth state unreadable (crypt key).
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
-        // Production serves TLS on its port; a trial stack plain HTTP on loopback.
-        const tls = config.mode === "production" ? config.tls : undefined;
-        const hostPort = hubHostPort(config);
-        const internalPort = tls ? HUB_HTTPS_PORT : HUB_HTTP_PORT;
-        this.configFile = renderJupyterhubConfig({ ...config, images: args.images, tls: !!tls, keycloak: identity.client });
+        this.configFile = renderJupyterhubConfig({ ...config, images: args.images, keycloak: identity.client });
         this.container = new docker.Container(`${name}-container`, {
             name: names.hubContainer,
             image: args.imageId,
@@ -100,14 +88,9 @@ export class Hub extends pulumi.ComponentResource {
                 pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
                 pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,
                 pulumi.interpolate`${HUB_ENV.clientSecret}=${pulumi.secret(identity.clientSecret)}`,
+                pulumi.interpolate`${HUB_ENV.proxyToken}=${pulumi.secret(args.proxyToken)}`,
             ],
             volumes: [
-                ...(tls
-                    ? [
-                          { hostPath: tls.keyPath, containerPath: HUB_PATHS.tlsKey, readOnly: true },
-                          { hostPath: tls.certPath, containerPath: HUB_PATHS.tlsCert, readOnly: true },
-                      ]
-                    : []),
                 // DockerSpawner starts and stops user servers through the host's engine.
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
@@ -119,14 +102,13 @@ export class Hub extends pulumi.ComponentResource {
                 // The Keycloak's network, and those the admin named (user servers join neither).
                 ...[...identity.networks, ...config.hubExtraNetworks].map((name) => ({ name })),
             ],
-            ports: [{ internal: internalPort, external: hostPort, ip: config.bindAddress }],
+            // No published port: users come in through the proxy.
             healthcheck: {
                 tests: [
                     "CMD",
                     "python3",
                     "-c",
-                    // The certificate names the public host, not 127.0.0.1: skip verification.
-                    `import ssl, urllib.request; urllib.request.urlopen("${tls ? "https" : "http"}://127.0.0.1:${internalPort}/hub/health", context=ssl._create_unverified_context(), timeout=5)`,
+                    `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${HUB_API_PORT}/hub/health", timeout=5)`,
                 ],
                 interval: "10s",
                 timeout: "6s",
@@ -136,10 +118,7 @@ export class Hub extends pulumi.ComponentResource {
             restart: "unless-stopped",
             wait: true,
             waitTimeout: 300,
-            labels: [
-                ...deploymentLabels(config.namePrefix, ROLES.hub),
-                ...(tls ? [{ label: TLS_FINGERPRINT_LABEL, value: tlsFingerprint(tls) }] : []),
-            ],
+            labels: deploymentLabels(config.namePrefix, ROLES.hub),
         }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
         this.registerOutputs({ container: this.container.name });
     }

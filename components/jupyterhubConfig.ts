@@ -9,11 +9,8 @@ import { env, py, PyExpr, PySet, PyValue } from "./pyLiteral";
 export const HUB_PATHS = {
     config: "/srv/jupyterhub/jupyterhub_config.py",
     data: "/srv/jupyterhub/data",
-    tlsKey: "/srv/jupyterhub/tls/hub.key",
-    tlsCert: "/srv/jupyterhub/tls/hub.crt",
     dockerSocket: "/var/run/docker.sock",
-    // A tmpfs, empty at every container start: a proxy pid file kept on the data volume
-    // would name a process of the next container and keep its proxy from starting.
+    // A tmpfs, empty at every container start: nothing of one container's run reaches the next.
     runtime: "/run/jupyterhub",
     // The entry point that checks the release and migrates the database (hub-start.py).
     start: "/srv/jupyterhub/hub-start.py",
@@ -27,6 +24,8 @@ export const HUB_ENV = {
     cookieSecret: "JPY_COOKIE_SECRET",
     cryptKey: "JUPYTERHUB_CRYPT_KEY",
     clientSecret: "OAUTH_CLIENT_SECRET",
+    // The proxy reads the same variable (configurable-http-proxy's own name for it).
+    proxyToken: "CONFIGPROXY_AUTH_TOKEN",
 } as const;
 
 /** The variable through which hub-start.py gets its settings (no secret). */
@@ -61,10 +60,8 @@ export function hpcSettings(hpc: NonNullable<CommonConfig["hpc"]>): string {
     });
 }
 
-/** Port of the hub's HTTPS proxy inside its container. */
-export const HUB_HTTPS_PORT = 8443;
-/** Port of the hub's plain-HTTP proxy inside its container (trial mode). */
-export const HUB_HTTP_PORT = 8000;
+/** The proxy container's ports: where users' requests arrive, and its routing API. */
+export const PROXY_PORTS = { public: 8000, api: 8001 } as const;
 /** Port of the hub API that user servers call back to. */
 export const HUB_API_PORT = 8081;
 /** Home of the pyiron images' jovyan user, where each user's volume is mounted. */
@@ -78,8 +75,6 @@ export type RenderedKeys =
 /** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
 export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
     publicUrl: string;
-    /** HTTPS with the mounted key and certificate; off only for a trial stack on localhost. */
-    tls: boolean;
     /** The endpoints of whichever Keycloak logs users in (production or trial). */
     keycloak: KeycloakClient;
 }
@@ -100,14 +95,12 @@ export function logoutRedirectUrl(s: Pick<JupyterhubConfigInputs, "publicUrl" | 
 }
 
 function hubSection(s: JupyterhubConfigInputs): Section {
-    const tls: Section = s.tls
-        ? [["ssl_cert", HUB_PATHS.tlsCert], ["ssl_key", HUB_PATHS.tlsKey]]
-        : [];
     return [
         // Bounds that protect the host: JupyterHub refuses one more with a 429 and a message.
         ["active_server_limit", s.maxActiveServers],
         ["authenticator_class", "oauthenticator.generic.GenericOAuthenticator"],
-        ["bind_url", s.tls ? `https://0.0.0.0:${HUB_HTTPS_PORT}` : `http://0.0.0.0:${HUB_HTTP_PORT}`],
+        // Where the proxy container listens; TLS ends before it, at the front.
+        ["bind_url", `http://0.0.0.0:${PROXY_PORTS.public}`],
         // Keep user servers running while the hub restarts for a config change.
         ["cleanup_servers", false],
         ["concurrent_spawn_limit", s.maxConcurrentSpawns],
@@ -133,7 +126,6 @@ function hubSection(s: JupyterhubConfigInputs): Section {
         ]],
         ["spawner_class", "dockerspawner.DockerSpawner"],
         ["template_paths", [HUB_PATHS.templates]],
-        ...tls,
     ];
 }
 
@@ -271,8 +263,12 @@ export function renderJupyterhubConfig(s: JupyterhubConfigInputs): string {
         "import os",
         "",
         "c = get_config()  # noqa: F821",
-        ...emit("JupyterHub", "Hub: TLS, database, user servers that outlive a hub restart, idle culler", hubSection(s)),
-        ...emit("ConfigurableHTTPProxy", "The proxy lives and dies with the hub's container", [["pid_file", `${HUB_PATHS.runtime}/proxy.pid`]]),
+        ...emit("JupyterHub", "Hub: database, user servers that outlive a hub restart, idle culler", hubSection(s)),
+        ...emit("ConfigurableHTTPProxy", "The proxy runs in a container of its own and keeps routing while the hub restarts", [
+            ["api_url", `http://${dockerNames(s.namePrefix).proxyContainer}:${PROXY_PORTS.api}`],
+            ["auth_token", env(HUB_ENV.proxyToken)],
+            ["should_start", false],
+        ]),
         ...emit("Spawner", "Every user server opens JupyterLab", [["default_url", "/lab"]]),
         ...emit("DockerSpawner", "User servers: image choice, limits, network and home volume", spawnerSection(s)),
         ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),

@@ -5,8 +5,6 @@
 export const DEPLOYMENT_LABEL = "org.pyiron-jupyterhub.deployment";
 /** Label that says what a container, network or volume is. */
 export const ROLE_LABEL = "org.pyiron-jupyterhub.role";
-/** Label with a fingerprint of the TLS files: a renewed certificate changes it. */
-export const TLS_FINGERPRINT_LABEL = "org.pyiron-jupyterhub.tls-sha256";
 
 /** Label of a built hub image: the digest of the recipe it was built from. */
 export const RECIPE_LABEL = "org.pyiron-jupyterhub.recipe";
@@ -23,6 +21,10 @@ export const ROLES = {
     keycloak: "keycloak",
     userServer: "user-server",
     firewall: "user-firewall",
+    proxy: "proxy",
+    front: "front",
+    proxyNetwork: "proxy-network",
+    frontData: "front-data",
 } as const;
 
 /** The suffix of every deployment's internal database network. */
@@ -51,12 +53,18 @@ export function dockerNames(namePrefix: string) {
         usersNetwork: `${namePrefix}-users`,
         databaseNetwork: `${namePrefix}${DATABASE_NETWORK_SUFFIX}`,
         keycloakNetwork: `${namePrefix}-keycloak`,
+        /** Between the TLS front and the proxy; nothing else joins it. */
+        proxyNetwork: `${namePrefix}-proxy`,
         hubContainer: `${namePrefix}-hub`,
+        proxyContainer: `${namePrefix}-proxy`,
+        frontContainer: `${namePrefix}-front`,
         postgresContainer: `${namePrefix}-postgres`,
         firewallContainer: `${namePrefix}-user-firewall`,
         keycloakContainer: `${namePrefix}-keycloak`,
         hubDataVolume: `${namePrefix}-${ROLES.hubData}`,
         postgresDataVolume: `${namePrefix}-${ROLES.postgresData}`,
+        /** The front's ACME account and certificates. */
+        frontDataVolume: `${namePrefix}-${ROLES.frontData}`,
         /** The hub image built from the recipe, tagged by its digest. */
         hubImageRepository: `${namePrefix}-hub`,
         /** The HPC layer built on a user image, per label (Docker wants lower case). */

@@ -4,6 +4,8 @@ import { deploymentLabels, dockerNames, ROLES } from "./names";
 
 export interface HubNetworkArgs {
     namePrefix: string;
+    /** A network between the TLS front and the proxy (production). */
+    front: boolean;
 }
 
 /**
@@ -13,6 +15,7 @@ export interface HubNetworkArgs {
 export class HubNetwork extends pulumi.ComponentResource {
     public readonly users: docker.Network;
     public readonly database: docker.Network;
+    public readonly proxy?: docker.Network;
 
     constructor(name: string, args: HubNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Network", name, {}, opts);
@@ -29,6 +32,13 @@ export class HubNetwork extends pulumi.ComponentResource {
             internal: true,
             labels: deploymentLabels(args.namePrefix, ROLES.databaseNetwork),
         }, { parent: this });
+        this.proxy = args.front
+            ? new docker.Network(`${name}-proxy`, {
+                  name: names.proxyNetwork,
+                  driver: "bridge",
+                  labels: deploymentLabels(args.namePrefix, ROLES.proxyNetwork),
+              }, { parent: this })
+            : undefined;
         this.registerOutputs({ users: this.users.name, database: this.database.name });
     }
 }

@@ -7,9 +7,10 @@ in one iptables-restore:
 
 - forwarded traffic from the users bridge: cloud metadata addresses are refused, and so
   are ports the host forwards elsewhere (DNAT); on the bridge itself a new connection is
-  allowed only from the hub, to the hub, or to a container on the network that is not a
-  user server (one an admin connected, such as a cluster's login node); everything else
-  on the bridge, i.e. one user server to another on any port, is refused. Traffic
+  allowed only from the hub or the proxy, to the hub, or to a container on the network
+  that is not a user server (one an admin connected, such as a cluster's login node);
+  everything else on the bridge (one user server to another on any port, or to the
+  proxy's API) is refused. Traffic
   leaving the host is untouched.
 - traffic from the users bridge to the host itself: only replies, the hub, and the TCP
   ports in the settings (the hub's published port, and those the admin named).
@@ -18,7 +19,7 @@ Only replies count as established, so a connection opened while the rules were a
 New user servers are refused by default, before this loop has seen them. On SIGTERM the
 chains and their jumps are removed again.
 
-Settings come as JSON in PYIRON_USER_FIREWALL: network, hub (container name),
+Settings come as JSON in PYIRON_USER_FIREWALL: network, hub and proxy (container names),
 userLabels (["key=value", ...] of user servers), hostPorts (list of ints), chain (name prefix).
 """
 import json
@@ -52,7 +53,7 @@ def iptables(*args, check=True):
     return subprocess.run(["iptables", "-w", *args], capture_output=True, text=True, check=check)
 
 
-def rules(bridge, hub, peers, host_ports):
+def rules(bridge, hub, proxy, peers, host_ports):
     """The two chains as iptables-restore input (declaring a chain flushes it)."""
     reject = ["-j", "REJECT", "--reject-with", "icmp-admin-prohibited"]
     # Only replies pass as "established": a connection a user server opened while the rules
@@ -63,6 +64,9 @@ def rules(bridge, hub, peers, host_ports):
     if hub:
         fwd += [["-s", hub, "-j", "RETURN"], ["-o", bridge, "-d", hub, "-j", "RETURN"]]
         inp += [["-s", hub, "-j", "RETURN"]]
+    # The proxy opens connections to user servers; they only answer it.
+    if proxy:
+        fwd += [["-s", proxy, "-j", "RETURN"]]
     fwd += [["-o", bridge, "-d", peer, "-j", "RETURN"] for peer in sorted(peers)]
     # Ports the host forwards elsewhere (other containers' published ports, NodePorts).
     fwd += [["-m", "conntrack", "--ctstate", "DNAT", *reject]]
@@ -94,20 +98,22 @@ def remove_jumps(bridge):
 
 
 def observe(client):
-    """The users bridge, the hub's address on it, and the addresses of other non-user containers."""
+    """The users bridge, the hub's and the proxy's addresses on it, and those of other non-user containers."""
     net = client.networks.get(SETTINGS["network"])
     bridge = net.attrs.get("Options", {}).get("com.docker.network.bridge.name") or "br-" + net.id[:12]
     users = {c.id for c in client.containers.list(filters={"label": SETTINGS["userLabels"], "network": SETTINGS["network"]})}
-    hub, peers = None, set()
+    hub, proxy, peers = None, None, set()
     for cid, endpoint in (net.attrs.get("Containers") or {}).items():
         address = (endpoint.get("IPv4Address") or "").split("/")[0]
         if not address:
             continue
         if endpoint.get("Name") == SETTINGS["hub"]:
             hub = address
+        elif endpoint.get("Name") == SETTINGS.get("proxy"):
+            proxy = address
         elif cid not in users:
             peers.add(address)
-    return bridge, hub, peers
+    return bridge, hub, proxy, peers
 
 
 def main():
@@ -136,7 +142,7 @@ def main():
     applied, last_apply = None, 0.0
     while True:
         try:
-            bridge, hub, peers = observe(client)
+            bridge, hub, proxy, peers = observe(client)
         except docker.errors.NotFound:
             log(f"network {SETTINGS['network']} not found")
             time.sleep(2)
@@ -149,7 +155,7 @@ def main():
             bridged = open(BRIDGE_NF).read().strip() == "1"
         except OSError:
             bridged = False
-        wanted = rules(bridge, hub, peers, SETTINGS["hostPorts"])
+        wanted = rules(bridge, hub, proxy, peers, SETTINGS["hostPorts"])
         try:
             if wanted != applied or bridge != state["bridge"] or time.monotonic() - last_apply > REAPPLY_SECONDS:
                 subprocess.run(["iptables-restore", "-w", "--noflush"], input=wanted, text=True, check=True, capture_output=True)
@@ -158,7 +164,7 @@ def main():
                 # An engine restart rebuilds Docker's chains: the jumps go back in.
                 ensure_jumps(bridge)
                 if wanted != applied:
-                    log(f"{bridge}: hub {hub or 'not running'}, {len(peers)} other container(s) reachable")
+                    log(f"{bridge}: hub {hub or 'not running'}, proxy {proxy or 'not running'}, {len(peers)} other container(s) reachable")
                 state["bridge"], applied, last_apply = bridge, wanted, time.monotonic()
         except subprocess.CalledProcessError as err:
             log(f"iptables failed: {err.stderr or err}")

@@ -6,6 +6,8 @@ export interface HubVolumesArgs {
     namePrefix: string;
     /** Let `pulumi destroy` delete the volumes. Off: destroy only forgets them. */
     deleteOnDestroy: boolean;
+    /** A volume for the TLS front's certificates and ACME account (production). */
+    front: boolean;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface HubVolumesArgs {
 export class HubVolumes extends pulumi.ComponentResource {
     public readonly hubData: docker.Volume;
     public readonly postgresData: docker.Volume;
+    public readonly frontData?: docker.Volume;
 
     constructor(name: string, args: HubVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Volumes", name, {}, opts);
@@ -26,6 +29,9 @@ export class HubVolumes extends pulumi.ComponentResource {
             }, { parent: this, retainOnDelete: !args.deleteOnDestroy });
         this.hubData = volume(ROLES.hubData, names.hubDataVolume);
         this.postgresData = volume(ROLES.postgresData, names.postgresDataVolume);
+        // Kept like the others: a fresh ACME account for every redeploy would soon meet
+        // the CA's rate limits.
+        this.frontData = args.front ? volume(ROLES.frontData, names.frontDataVolume) : undefined;
         this.registerOutputs({ hubData: this.hubData.name, postgresData: this.postgresData.name });
     }
 }

@@ -8,4 +8,4 @@ export { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
 export { commandLine, pulumiCommand, shellWord } from "./shell";
 export { parseConfig } from "./parse";
 export { BOUNDS, canonicalUrl, CLIENT_SECRET_KEY, configSchema, CONTROL, DEFAULT_IMAGES, memoryBytes, PROJECT, RETIRED_IMAGES, trialConfigSchema } from "./schema";
-export { CommonConfig, FieldDoc, ParsedConfig, ProductionConfig, StackConfig, TrialConfig } from "./types";
+export { CommonConfig, FieldDoc, ParsedConfig, ProductionConfig, StackConfig, TlsSource, TrialConfig } from "./types";

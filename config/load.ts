@@ -125,10 +125,18 @@ export function loadConfig(): StackConfig {
                 `${CLIENT_SECRET_KEY}: is stored in plain text in the stack file. Store it encrypted (pulumi prompts for it): ${setCommand(CLIENT_SECRET_KEY, "")}`,
             );
         }
-        for (const name of ["keyPath", "certPath"] as const) {
-            const problem = tlsFileProblem(config.tls[name], name);
+        const { tls } = config;
+        if (tls.kind === "files") {
+            for (const name of ["keyPath", "certPath"] as const) {
+                const problem = tlsFileProblem(tls[name], name);
+                if (problem) {
+                    problems.push(`tls.${name}: ${show(tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
+                }
+            }
+        } else if (tls.caRoot !== undefined) {
+            const problem = tlsFileProblem(tls.caRoot, "certPath");
             if (problem) {
-                problems.push(`tls.${name}: ${show(config.tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
+                problems.push(`tls.acme.caRoot: ${show(tls.caRoot)} ${problem}. Fix the file, or: ${setCommand("tls.acme.caRoot", "/etc/ssl/certs/site-ca.crt")}`);
             }
         }
         if (problems.length > 0) {

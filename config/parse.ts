@@ -6,7 +6,7 @@ import { realmEndpoints } from "./keycloak";
 import { DATABASE_NETWORK_SUFFIX } from "../components/names";
 import { ConfigError, describeIssue, rmCommand, setCommand, show } from "./messages";
 import { CLIENT_SECRET_KEY, configSchema, trialConfigSchema } from "./schema";
-import { CommonConfig, ParsedConfig, ProductionConfig, TrialConfig } from "./types";
+import { CommonConfig, ParsedConfig, ProductionConfig, TlsSource, TrialConfig } from "./types";
 
 function check<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, mode: "production" | "trial", problems: string[]): z.output<S> {
     const result = schema.safeParse(raw, { reportInput: true });
@@ -103,12 +103,48 @@ function parseTrial(raw: Record<string, unknown>): TrialConfig {
     return { ...common, mode: "trial", trial, publicUrl: `http://localhost:${trial.port}` };
 }
 
+const TLS_FIX = {
+    keyPath: setCommand("tls.keyPath", "/etc/ssl/private/hub.key"),
+    certPath: setCommand("tls.certPath", "/etc/ssl/certs/hub.crt"),
+    acme: setCommand("tls.acme.email", "hub-admin@example.org"),
+};
+
+/** Files or ACME: exactly one source, complete. */
+function tlsSource(t: { keyPath?: string; certPath?: string; acme?: { email: string; directory: string; caRoot?: string } }, problems: string[]): TlsSource | undefined {
+    const files = t.keyPath !== undefined || t.certPath !== undefined;
+    if (files && t.acme) {
+        problems.push(`tls.acme: is set together with tls.keyPath/tls.certPath; the certificate comes from one of them. Keep the files: ${rmCommand("tls.acme")}; or use ACME: ${rmCommand("tls.keyPath")}; ${rmCommand("tls.certPath")}`);
+        return undefined;
+    }
+    if (t.acme) {
+        return { kind: "acme", ...t.acme };
+    }
+    if (!files) {
+        problems.push(`tls: names no certificate. Files on the host: ${TLS_FIX.keyPath}; ${TLS_FIX.certPath}. Or certificates by ACME: ${TLS_FIX.acme}`);
+        return undefined;
+    }
+    for (const name of ["keyPath", "certPath"] as const) {
+        if (t[name] === undefined) problems.push(`tls.${name}: is required with tls.${name === "keyPath" ? "certPath" : "keyPath"}. Fix: ${TLS_FIX[name]}`);
+    }
+    return t.keyPath !== undefined && t.certPath !== undefined ? { kind: "files", keyPath: t.keyPath, certPath: t.certPath } : undefined;
+}
+
 function parseProduction(raw: Record<string, unknown>): ProductionConfig {
     const problems: string[] = [];
-    const { mode: _, [CLIENT_SECRET_KEY]: clientSecret, keycloak: k, ...rest } = check(configSchema, raw, "production", problems);
+    const { mode: _, [CLIENT_SECRET_KEY]: clientSecret, keycloak: k, tls: t, ...rest } = check(configSchema, raw, "production", problems);
+    const tls = tlsSource(t, problems);
     loginRules(rest, problems);
     commonRules(rest, problems);
     browserPort("httpsPort", rest.httpsPort, problems, "443");
+    browserPort("httpPort", rest.httpPort, problems, "80");
+    if (rest.httpPort === rest.httpsPort) {
+        problems.push(`httpPort: is httpsPort too; the front needs one port for each. Fix: ${setCommand("httpPort", rest.httpsPort === 80 ? "8080" : "80")}`);
+    }
+    for (const [i, n] of rest.frontExtraNetworks.entries()) {
+        if (n.startsWith(`${rest.namePrefix}-`) || n.endsWith(DATABASE_NETWORK_SUFFIX)) {
+            problems.push(`frontExtraNetworks[${i}]: ${show(n)} is this stack's own network or a hub database network, which the front must not join. Fix: ${rmCommand(`frontExtraNetworks[${i}]`)}`);
+        }
+    }
     const pub = new URL(rest.publicUrl);
     if (pub.protocol !== "https:") {
         problems.push(`publicUrl: must use https:// (the hub serves TLS only; plain HTTP is for trial mode). Fix: ${setCommand("publicUrl", `https://${pub.host}`)}`);
@@ -146,7 +182,7 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { ...rest, mode: "production", keycloak, clientSecret };
+    return { ...rest, mode: "production", tls: tls!, keycloak, clientSecret };
 }
 
 /**

@@ -206,25 +206,58 @@ const networkName = text(BOUNDS.name).pipe(
 // Build args reach a RUN line of the recipe: options, never shell syntax.
 const PIP_ARGS = /^(?:--?[A-Za-z][A-Za-z0-9-]*(?:=[A-Za-z0-9_.=/:-]+)?(?:\s+(?=-)|$))*$/;
 
+/** Let's Encrypt's production directory: the ACME default. */
+export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+
+const acmeSchema = z.strictObject({
+    email: field(text(254).pipe(z.email({ error: "is not an email address" })), {
+        description: "Contact address of the ACME account: the CA writes there before a certificate expires unrenewed.",
+        type: "email",
+        example: "hub-admin@example.org",
+        path: true,
+    }),
+    directory: field(url("the ACME directory").refine((u) => !URL.canParse(u) || new URL(u).protocol === "https:", {
+        error: "is not an https:// URL: an ACME directory is served over TLS",
+    }).default(LETS_ENCRYPT), {
+        description: "Directory URL of the ACME CA, e.g. Let's Encrypt's staging directory to try a setup, or a CA of the site's own.",
+        type: "URL",
+        example: "https://acme-staging-v02.api.letsencrypt.org/directory",
+        path: true,
+    }),
+    caRoot: field(hostPath().optional(), {
+        description: "A PEM root certificate on the host that the front trusts for the ACME directory, for a CA of the site's own (step-ca, Caddy's). Unset: the system's roots.",
+        type: "path",
+        example: "/etc/ssl/certs/site-ca.crt",
+        path: true,
+    }),
+});
+
+// Either the host's certificate files or ACME; parse.ts says which is missing.
 const tlsSchema = z.strictObject({
     keyPath: field(
-        hostPath(),
+        hostPath().optional(),
         {
-            description: "Private key of the hub's TLS certificate, on the host. Mounted read-only; a changed file restarts the hub on the next `pulumi up`.",
+            description: "Private key of the hub's TLS certificate, on the host. Its directory is mounted read-only into the TLS front; a replaced key is loaded within seconds, without a restart.",
             type: "path",
             example: "/etc/ssl/private/hub.key",
             path: true,
         },
     ),
     certPath: field(
-        hostPath(),
+        hostPath().optional(),
         {
-            description: "TLS certificate (full chain) of the hub, on the host. Mounted read-only; a renewed certificate reaches the hub on the next `pulumi up`.",
+            description: "TLS certificate (full chain) of the hub, on the host. Its directory is mounted read-only into the TLS front; a renewed certificate is served within seconds, with no restart and no `pulumi up`.",
             type: "path",
             example: "/etc/ssl/certs/hub.crt",
             path: true,
         },
     ),
+    acme: field(acmeSchema.optional(), {
+        description: "Certificates from an ACME CA instead of files (`tls.acme.*`, below): the front obtains one for `publicUrl`'s host and renews it itself, through challenges on ports 80 or 443 of that host. The account and certificates are kept on the front's volume.",
+        type: "object",
+        example: "",
+        path: true,
+    }),
 });
 
 // An endpoint that overrides the one derived from the realm URL (config/keycloak.ts).
@@ -281,7 +314,7 @@ export const productionShape = {
     }),
     // A missing object reports each of its missing keys, with its fix.
     tls: field(z.preprocess((v) => v ?? {}, tlsSchema), {
-        description: "TLS key and certificate on the Docker host (`tls.keyPath`, `tls.certPath`).",
+        description: "Where the hub's certificate comes from: files on the Docker host (`tls.keyPath` and `tls.certPath`), or ACME (`tls.acme.*`).",
         type: "object",
         example: "",
         path: true,
@@ -514,13 +547,20 @@ const commonShape = {
             example: "10",
         },
     ),
+    proxyImage: field(imageRef.refine((ref) => /(?:^|\/)configurable-http-proxy[:@]/.test(ref), {
+        error: "is not a configurable-http-proxy image (its name ends in /configurable-http-proxy, like quay.io/jupyterhub/configurable-http-proxy, whose entry point the program uses)",
+    }).default("quay.io/jupyterhub/configurable-http-proxy:5.3.0"), {
+        description: "The image of the proxy container, which routes users' requests to the hub and their servers and keeps routing while the hub restarts.",
+        type: "image",
+        example: "quay.io/jupyterhub/configurable-http-proxy:5.3.0",
+    }),
     userFirewall: field(boolean().default(true), {
         description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts` and the hub's port) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly.",
         type: "boolean",
         example: "true",
     }),
     userHostPorts: field(uniqueList(portNumber(), "port", BOUNDS.networks).default([]), {
-        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall. The hub's own port is always open to them.`,
+        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall. The hub's own ports (\`httpsPort\`, \`httpPort\`) are always open to them.`,
         type: "list of ports",
         example: "3141",
     }),
@@ -537,15 +577,36 @@ const commonShape = {
     httpsPort: field(
         port(443),
         {
-            description: "Host port on which the hub serves HTTPS.",
+            description: "Host port on which the front serves HTTPS.",
             type: "port",
             example: "443",
         },
     ),
+    httpPort: field(
+        port(80),
+        {
+            description: "Host port on which the front answers plain HTTP: it redirects to HTTPS, and answers ACME's HTTP challenges (which Let's Encrypt sends to port 80).",
+            type: "port",
+            example: "80",
+        },
+    ),
+    frontImage: field(imageRef.refine((ref) => /(?:^|\/)caddy[:@]/.test(ref), {
+        error: "is not a Caddy image (its name ends in /caddy, like the official caddy image, whose paths the program uses)",
+    }).default("caddy:2.11.9"), {
+        description: "The Caddy image of the TLS front, which serves HTTPS before the proxy (2.7 or newer).",
+        type: "image",
+        example: "caddy:2.11.9",
+    }),
+    frontExtraNetworks: field(uniqueList(networkName, "network", BOUNDS.networks).default([]), {
+        description: `Existing Docker networks the TLS front joins as well, where it also answers to the public URL's host name, e.g. to reach an ACME server on this host (at most ${BOUNDS.networks}).`,
+        type: "list of network names",
+        example: "acme",
+        path: true,
+    }),
     bindAddress: field(
         z.ipv4({ error: "is not an IPv4 address, e.g. 0.0.0.0 (all) or 127.0.0.1 (this host only)" }).default("0.0.0.0"),
         {
-            description: "Host address the hub's port is published on. A trial stack accepts only loopback.",
+            description: "Host address the front's ports (a trial stack: the proxy's) are published on. A trial stack accepts only loopback.",
             type: "IPv4",
             example: "0.0.0.0",
             defaultText: '`"0.0.0.0"`; trial: `"127.0.0.1"`',

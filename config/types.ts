@@ -18,6 +18,11 @@ export interface FieldDoc {
     defaultText?: string;
 }
 
+/** Where a production hub's certificate comes from. */
+export type TlsSource =
+    | { kind: "files"; keyPath: string; certPath: string }
+    | { kind: "acme"; email: string; directory: string; caRoot?: string };
+
 /** The keys both modes share, validated and with defaults applied. */
 export type CommonConfig = Omit<
     z.output<typeof configSchema>,
@@ -31,7 +36,7 @@ export type CommonConfig = Omit<
 export interface ProductionConfig<Secret = string> extends CommonConfig {
     mode: "production";
     publicUrl: string;
-    tls: { keyPath: string; certPath: string };
+    tls: TlsSource;
     keycloak: KeycloakClient & { realmUrl: string; allowInsecureHttp: boolean };
     clientSecret: Secret;
 }

@@ -19,6 +19,10 @@ DEBIAN_MIRROR=http://deb.debian.org/debian
 # Debian bookworm's Python, for which the wheelhouses are made.
 CONTAINER_PYTHON=3.11.2
 CONFIGURABLE_HTTP_PROXY_VERSION=4.6.3
+# The proxy container's and the TLS front's stand-ins (the program's proxyImage and
+# frontImage defaults); Caddy is built from its Go module.
+PROXY_CHP_VERSION=5.3.0
+CADDY_VERSION=2.11.9
 # The single-user stand-ins: JupyterHub's major version matches the hub's.
 SINGLEUSER_PACKAGES="jupyterhub==5.5.4 jupyterlab==4.6.6"
 # The single-user server of the newer hub release (hubVersion 6.1), for the upgrade test.

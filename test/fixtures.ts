@@ -19,7 +19,6 @@ export function validRaw(): Record<string, unknown> {
 export function goldenSettings(): JupyterhubConfigInputs {
     return {
         publicUrl: "https://hub.example.org",
-        tls: true,
         namePrefix: "pyiron-hub",
         images: [
             { label: "pyiron_base", image: "pyiron/base:2025-11-24" },

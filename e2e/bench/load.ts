@@ -414,8 +414,8 @@ function cgroupMemory(dir: string): number {
     return usage - inactive;
 }
 
-/** The processes of the cgroup with their RSS, from this host's /proc; undefined when it cannot see them. */
-function procfsProcesses(dir: string): Proc[] | undefined {
+/** The processes of the cgroup with their RSS, from this host's /proc. */
+function cgroupProcesses(dir: string): Proc[] {
     const procs: Proc[] = [];
     for (const pid of fs.readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").map(Number).filter((p) => p > 0)) {
         try {
@@ -426,6 +426,12 @@ function procfsProcesses(dir: string): Proc[] | undefined {
             // the process ended meanwhile
         }
     }
+    return procs;
+}
+
+/** The hub's processes from this host's /proc; undefined when it cannot see them. */
+function procfsProcesses(dir: string): Proc[] | undefined {
+    const procs = cgroupProcesses(dir);
     return procs.some((p) => /jupyterhub/.test(p.cmd)) ? procs : undefined;
 }
 
@@ -467,8 +473,11 @@ class Sampler {
     private readonly dir: string | undefined;
     private readonly procfs: boolean;
 
-    constructor(private readonly container: { name: string; id: string }, private readonly t0: number) {
+    private readonly proxyDir: string | undefined;
+
+    constructor(private readonly container: { name: string; id: string }, private readonly proxy: { name: string; id: string }, private readonly t0: number) {
         this.dir = cgroupDir(container.id);
+        this.proxyDir = cgroupDir(proxy.id);
         this.procfs = !!this.dir && !!procfsProcesses(this.dir);
         this.method = [
             this.dir ? `hub container: cgroup ${this.dir} (usage minus inactive_file)` : "hub container: docker stats",
@@ -510,6 +519,9 @@ class Sampler {
         try {
             const procs = (this.procfs && this.dir && procfsProcesses(this.dir)) || (await dockerTopProcesses(this.container.name));
             Object.assign(sample, classify(procs));
+            // The proxy runs in a container of its own.
+            const proxyProcs = (this.proxyDir && cgroupProcesses(this.proxyDir)) || (await dockerTopProcesses(this.proxy.name));
+            sample.proxyRss = (sample.proxyRss ?? 0) + classify(proxyProcs).proxyRss;
         } catch {
             // as above
         }
@@ -797,7 +809,7 @@ function tally(messages: string[]): Array<{ message: string; count: number }> {
 
 const ensuredInKeycloak = new Set<string>();
 
-async function runOnce(n: number, ctx: { keycloak: KeycloakAdmin; groupId: string; hubContainer: { name: string; id: string }; adminToken: string; timeoutS: number; pollS: number; loginConcurrency: number }): Promise<RunResult> {
+async function runOnce(n: number, ctx: { keycloak: KeycloakAdmin; groupId: string; hubContainer: { name: string; id: string }; proxyContainer: { name: string; id: string }; adminToken: string; timeoutS: number; pollS: number; loginConcurrency: number }): Promise<RunResult> {
     const users = Array.from({ length: n }, (_, i) => loadUser(i + 1));
     const missing = users.filter((u) => !ensuredInKeycloak.has(u));
     if (missing.length > 0) {
@@ -809,7 +821,7 @@ async function runOnce(n: number, ctx: { keycloak: KeycloakAdmin; groupId: strin
     }
 
     const t0 = Date.now();
-    const sampler = new Sampler(ctx.hubContainer, t0);
+    const sampler = new Sampler(ctx.hubContainer, ctx.proxyContainer, t0);
     const hostUsedBefore = hostMemory().used;
     sampler.start();
     const results: UserResult[] = users.map((user) => ({ user, attempts: 0, firstAccepted: false, refusalCount: 0, refusals: [], spawnFailures: [], state: "waiting", ok: false }));
@@ -976,7 +988,9 @@ async function main(): Promise<void> {
         if (!settings.allowAll && !settings.allowedGroups.map((g) => g.replace(/^\//, "")).includes(GROUP)) {
             throw new Error(`the hub lets in neither everyone nor group ${GROUP} (allowed groups: ${settings.allowedGroups.join(", ") || "none"}); the test stack's config (e2e/testbed/stack.sh) should have allowedGroups [${GROUP}]`);
         }
-        const hubContainer = { name: NAMES.hubContainer, id: (JSON.parse(docker(["inspect", NAMES.hubContainer]).stdout)[0] as { Id: string }).Id };
+        const containerRef = (name: string) => ({ name, id: (JSON.parse(docker(["inspect", name]).stdout)[0] as { Id: string }).Id });
+        const hubContainer = containerRef(NAMES.hubContainer);
+        const proxyContainer = containerRef(NAMES.proxyContainer);
         const keycloak = new KeycloakAdmin();
         const groupId = await keycloak.groupId(GROUP);
         adminSession = await logIn("admin", kc.users.admin.password);
@@ -998,7 +1012,7 @@ async function main(): Promise<void> {
 
         for (const n of counts) {
             if (aborted) break;
-            const run = await runOnce(n, { keycloak, groupId, hubContainer, adminToken: adminSession.token, timeoutS, pollS, loginConcurrency });
+            const run = await runOnce(n, { keycloak, groupId, hubContainer, proxyContainer, adminToken: adminSession.token, timeoutS, pollS, loginConcurrency });
             runs.push(run);
             log(tableRow(run));
             if (values.json) {

@@ -75,6 +75,21 @@ if [ ! -x "$cache/chp/node_modules/.bin/configurable-http-proxy" ] ||
     echo "$CONFIGURABLE_HTTP_PROXY_VERSION" >"$cache/chp/.version"
 fi
 
+# The proxy container's configurable-http-proxy (a newer Node.js than the hub base's).
+if [ ! -x "$cache/chp-$PROXY_CHP_VERSION/node_modules/.bin/configurable-http-proxy" ]; then
+    log "configurable-http-proxy $PROXY_CHP_VERSION"
+    rm -rf "$cache/chp-$PROXY_CHP_VERSION"
+    mkdir -p "$cache/chp-$PROXY_CHP_VERSION"
+    npm install --prefix "$cache/chp-$PROXY_CHP_VERSION" --no-audit --no-fund --omit=dev --silent "configurable-http-proxy@$PROXY_CHP_VERSION"
+fi
+
+# Caddy from its Go module (the Go build cache makes a rebuild quick).
+if [ ! -x "$cache/caddy-$CADDY_VERSION/caddy" ]; then
+    log "caddy $CADDY_VERSION from the Go module proxy"
+    rm -rf "$cache/caddy-$CADDY_VERSION"
+    GOBIN="$cache/caddy-$CADDY_VERSION" go install "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION"
+fi
+
 # Keycloak's distribution from Maven Central.
 kc="$cache/keycloak-$KEYCLOAK_VERSION.tar.gz"
 if [ ! -s "$kc" ]; then
@@ -117,6 +132,8 @@ for v in $hub_versions; do
     jh=$(sed -n 's/^jupyterhub==//p' "$PROJECT_DIR/hub-image/requirements-$v.txt")
     build "quay.io/jupyterhub/jupyterhub:$jh" "$images/hub-base" --build-arg "JUPYTERHUB_VERSION=$jh" -- "$cache/wheels-hub-$v" wheels "$cache/chp" chp
 done
+build "quay.io/jupyterhub/configurable-http-proxy:$PROXY_CHP_VERSION" "$images/proxy" --build-arg "SUITE=$DEBIAN_NEXT_SUITE" -- "$cache/chp-$PROXY_CHP_VERSION" chp
+build "caddy:$CADDY_VERSION" "$images/caddy" --build-arg "SUITE=$DEBIAN_SUITE" -- "$cache/caddy-$CADDY_VERSION/caddy" caddy
 build "pyiron-testbed/singleuser:lab" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES" -- "$cache/wheels-singleuser" wheels
 build "pyiron-testbed/singleuser:lab-next" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_NEXT_PACKAGES" -- "$cache/wheels-singleuser-next" wheels
 build "pyiron-testbed/singleuser:pyiron-base" "$images/singleuser" --build-arg "PACKAGES=$SINGLEUSER_PACKAGES $PYIRON_BASE_PACKAGE" -- "$cache/wheels-singleuser" wheels

@@ -15,6 +15,7 @@ production_keys() {
     cat <<YAML
   pyiron-jupyterhub:publicUrl: $hub
   pyiron-jupyterhub:httpsPort: "$(tb hub.port)"
+  pyiron-jupyterhub:httpPort: "$(tb hub.httpPort)"
   pyiron-jupyterhub:bindAddress: 127.0.0.1
   pyiron-jupyterhub:tls:
     keyPath: $TESTBED_DIR/tls/hub.key

@@ -1,7 +1,7 @@
 // Helpers of the end-to-end suite: the test stack through the real Pulumi CLI, Docker,
 // the hub's HTTP and kernel APIs, and Chromium. Every connection goes to 127.0.0.1.
 import assert from "node:assert/strict";
-import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
@@ -34,6 +34,25 @@ function run(cmd: string, args: string[], opts: { input?: string; allowFailure?:
 export function pulumi(args: string[], opts: { allowFailure?: boolean; stack?: string } = {}): SpawnSyncReturns<string> {
     return run("pulumi", [...args, "--stack", opts.stack ?? STACK, "--non-interactive"], opts);
 }
+
+/** A command that leaves the event loop free, so the polls below go on while it runs. */
+export function exec(cmd: string, args: string[], opts: { quiet?: boolean } = {}): Promise<{ status: number | null; output: string }> {
+    return new Promise((resolve) => {
+        const started = Date.now();
+        const child = spawn(cmd, args, { cwd: PROJECT_DIR });
+        let output = "";
+        child.stdout.on("data", (b) => (output += b));
+        child.stderr.on("data", (b) => (output += b));
+        child.on("error", (e) => resolve({ status: null, output: String(e) }));
+        child.on("close", (status) => {
+            if (!opts.quiet) console.log(`$ ${cmd} ${args.join(" ")}: exit ${status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            resolve({ status, output });
+        });
+    });
+}
+
+/** The Pulumi CLI on the test stack, as the `pulumi()` helper runs it, without blocking. */
+export const pulumiAsync = (args: string[]) => exec("pulumi", [...args, "--stack", STACK, "--non-interactive"]);
 
 /** The resource changes of `pulumi up --json` (a stream of engine events), e.g. { same: 22 }. */
 export function upChanges(stack = STACK): Record<string, number> {

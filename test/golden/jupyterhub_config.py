@@ -4,10 +4,10 @@ import os
 
 c = get_config()  # noqa: F821
 
-# Hub: TLS, database, user servers that outlive a hub restart, idle culler
+# Hub: database, user servers that outlive a hub restart, idle culler
 c.JupyterHub.active_server_limit = 50
 c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
-c.JupyterHub.bind_url = "https://0.0.0.0:8443"
+c.JupyterHub.bind_url = "http://0.0.0.0:8000"
 c.JupyterHub.cleanup_servers = False
 c.JupyterHub.concurrent_spawn_limit = 10
 c.JupyterHub.cookie_secret = bytes.fromhex(os.environ["JPY_COOKIE_SECRET"])
@@ -20,11 +20,11 @@ c.JupyterHub.public_url = "https://hub.example.org/"
 c.JupyterHub.services = [{"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600"]}]
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
 c.JupyterHub.template_paths = ["/srv/jupyterhub/templates"]
-c.JupyterHub.ssl_cert = "/srv/jupyterhub/tls/hub.crt"
-c.JupyterHub.ssl_key = "/srv/jupyterhub/tls/hub.key"
 
-# The proxy lives and dies with the hub's container
-c.ConfigurableHTTPProxy.pid_file = "/run/jupyterhub/proxy.pid"
+# The proxy runs in a container of its own and keeps routing while the hub restarts
+c.ConfigurableHTTPProxy.api_url = "http://pyiron-hub-proxy:8001"
+c.ConfigurableHTTPProxy.auth_token = os.environ["CONFIGPROXY_AUTH_TOKEN"]
+c.ConfigurableHTTPProxy.should_start = False
 
 # Every user server opens JupyterLab
 c.Spawner.default_url = "/lab"

@@ -24,6 +24,7 @@ os.environ.setdefault("JUPYTERHUB_DB_URL", "postgresql://jupyterhub:x@db:5432/ju
 os.environ.setdefault("JPY_COOKIE_SECRET", "00" * 32)
 os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", "00" * 32)
 os.environ.setdefault("OAUTH_CLIENT_SECRET", "not-a-secret")
+os.environ.setdefault("CONFIGPROXY_AUTH_TOKEN", "11" * 32)
 
 
 def problems_of(path):

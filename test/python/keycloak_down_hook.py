@@ -16,6 +16,7 @@ os.environ.setdefault("JUPYTERHUB_DB_URL", "postgresql://jupyterhub:x@db:5432/ju
 os.environ.setdefault("JPY_COOKIE_SECRET", "00" * 32)
 os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", "00" * 32)
 os.environ.setdefault("OAUTH_CLIENT_SECRET", "not-a-secret")
+os.environ.setdefault("CONFIGPROXY_AUTH_TOKEN", "11" * 32)
 
 directory, name = os.path.split(os.path.abspath(sys.argv[1]))
 authenticator = GenericOAuthenticator(config=PyFileConfigLoader(name, path=directory).load_config())

@@ -86,15 +86,14 @@ describe("jupyterhub_config.py renderer", () => {
         assert.doesNotMatch(groups, /allowed_users/);
     });
 
-    it("keeps the proxy's pid file off the data volume, so a new hub container can start its proxy", () => {
-        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.ConfigurableHTTPProxy\.pid_file = "\/run\/jupyterhub\/proxy\.pid"$/m);
-    });
-
-    it("serves plain HTTP without certificate paths only when TLS is off (trial mode)", () => {
-        const out = renderJupyterhubConfig({ ...goldenSettings(), tls: false, publicUrl: "http://localhost:8000" });
+    it("uses the proxy container with the token from the environment, and starts no proxy of its own", () => {
+        const out = renderJupyterhubConfig(goldenSettings());
+        assert.match(out, /^c\.ConfigurableHTTPProxy\.should_start = False$/m);
+        assert.match(out, /^c\.ConfigurableHTTPProxy\.api_url = "http:\/\/pyiron-hub-proxy:8001"$/m);
+        assert.match(out, /^c\.ConfigurableHTTPProxy\.auth_token = os\.environ\["CONFIGPROXY_AUTH_TOKEN"\]$/m);
+        // TLS ends at the front: the hub holds no certificate, in either mode.
         assert.match(out, /^c\.JupyterHub\.bind_url = "http:\/\/0\.0\.0\.0:8000"$/m);
-        assert.doesNotMatch(out, /ssl_cert|ssl_key/);
-        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.JupyterHub\.bind_url = "https:\/\/0\.0\.0\.0:8443"$/m);
+        assert.doesNotMatch(out, /ssl_cert|ssl_key|pid_file/);
     });
 
     it("keeps user servers running across a hub restart", () => {

@@ -35,7 +35,7 @@ const variants: Array<[string, Partial<JupyterhubConfigInputs>]> = [
     ["users and groups allowed (the golden config)", {}],
     ["everyone in the realm allowed", { allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["only listed users allowed", { allowedGroups: [] }],
-    ["plain HTTP for a trial stack", { tls: false, publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
+    ["plain HTTP for a trial stack", { publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["clusters for pyiron jobs (hpc)", { hpc: { clusters: [{ name: "lab", host: "login.lab.example.org", port: 22, hostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIjTZdOB8UhU7bE5PCJPFOVQvsZROrEq16yaSKrcKoj9"], username: "{username}", remotePath: "/home/{clusterUser}/r", configDir: "/home/{clusterUser}/q", partitions: [{ name: "batch", cores: 1, runTime: 600 }] }] } }],
     ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2025-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];

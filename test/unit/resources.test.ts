@@ -55,8 +55,8 @@ describe("resource graph", () => {
         assert.match(inputsOf(container("hub-container")).uploads[0].content, /^c\.DockerSpawner\.network_name = "pyiron-hub-users"$/m);
     });
 
-    it("keeps the hub and database volumes on destroy, named and labelled", () => {
-        for (const role of ["hub-data", "postgres-data"]) {
+    it("keeps the hub, database and front volumes on destroy, named and labelled", () => {
+        for (const role of ["hub-data", "postgres-data", "front-data"]) {
             const v = one("docker:index/volume:Volume", `volumes-${role}`);
             assert.equal(v.inputs.name, `pyiron-hub-${role}`);
             assert.equal(v.retainOnDelete, true, `${role} is retained on delete`);
@@ -71,6 +71,8 @@ describe("resource graph", () => {
         const names = recorded.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && !r.inputs.build).map((r) => [r.name, r.inputs.name, r.inputs.keepLocally]);
         assert.deepEqual(names.sort(), [
             ["database-image", "postgres:17", true],
+            ["front-image", "caddy:2.11.9", true],
+            ["proxy-image", "quay.io/jupyterhub/configurable-http-proxy:5.3.0", true],
             ["user-images-pyiron_atomistics", "pyiron/pyiron:2025-11-24", true],
             ["user-images-pyiron_base", "pyiron/base:2025-11-24", true],
             ["user-images-pyiron_md", "pyiron/md:2025-11-24", true],
@@ -111,7 +113,7 @@ describe("resource graph", () => {
         }
     });
 
-    it("runs the hub with the generated config, TLS read-only, the Docker socket and its data volume", () => {
+    it("runs the hub with the generated config, the Docker socket and its data volume, and no host port", () => {
         const hub = inputsOf(container("hub-container"));
         assert.equal(hub.name, "pyiron-hub-hub");
         // The entry point checks the release and migrates the database, then runs the hub.
@@ -120,15 +122,13 @@ describe("resource graph", () => {
         assert.equal(hub.uploads[1].file, "/srv/jupyterhub/hub-start.py");
         assert.match(hub.uploads[1].content, /CREATE DATABASE/);
         assert.deepEqual(hub.volumes, [
-            { hostPath: keyPath, containerPath: "/srv/jupyterhub/tls/hub.key", readOnly: true },
-            { hostPath: certPath, containerPath: "/srv/jupyterhub/tls/hub.crt", readOnly: true },
             { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
             { volumeName: "pyiron-hub-hub-data", containerPath: "/srv/jupyterhub/data" },
         ]);
         assert.deepEqual(hub.tmpfs, { "/run/jupyterhub": "mode=0755" });
-        assert.deepEqual(hub.ports, [{ internal: 8443, external: 443, ip: "0.0.0.0" }]);
+        assert.equal(hub.ports, undefined);
         assert.equal(hub.restart, "unless-stopped");
-        assert.match(hub.healthcheck.tests.join(" "), /https:\/\/127\.0\.0\.1:8443\/hub\/health/);
+        assert.match(hub.healthcheck.tests.join(" "), /http:\/\/127\.0\.0\.1:8081\/hub\/health/);
         assert.equal(hub.wait, true);
     });
 
@@ -143,22 +143,40 @@ describe("resource graph", () => {
         assert.match(config, /^c\.JupyterHub\.hub_connect_ip = "pyiron-hub-hub"$/m);
     });
 
-    it("labels the hub with a fingerprint of the TLS files, so a renewed certificate restarts it", async () => {
-        const { tlsFingerprint } = await import("../../components/hub");
-        const labels = inputsOf(container("hub-container")).labels as Array<{ label: string; value: string }>;
-        const label = labels.find((l) => l.label === "org.pyiron-jupyterhub.tls-sha256");
-        assert.equal(label?.value, tlsFingerprint({ keyPath, certPath }));
-        // A renewed certificate at the same path gives another fingerprint; so does a new key.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-renew-"));
-        const files = { keyPath: path.join(dir, "k"), certPath: path.join(dir, "c") };
-        fs.writeFileSync(files.keyPath, "key\n");
-        fs.writeFileSync(files.certPath, "cert 1\n");
-        const first = tlsFingerprint(files);
-        fs.writeFileSync(files.certPath, "cert 2\n");
-        const renewed = tlsFingerprint(files);
-        fs.writeFileSync(files.keyPath, "key 2\n");
-        assert.equal(new Set([first, renewed, tlsFingerprint(files)]).size, 3);
-        assert.match(first, /^[0-9a-f]{64}$/);
+    it("serves HTTPS at the front with the host's files, HTTP redirected, on the configured ports", () => {
+        const front = inputsOf(container("front-container"));
+        assert.equal(front.name, "pyiron-hub-front");
+        assert.equal(front.image, "sha256:caddy:2.11.9");
+        assert.deepEqual(front.ports, [
+            { internal: 443, external: 443, ip: "0.0.0.0" },
+            { internal: 80, external: 80, ip: "0.0.0.0" },
+        ]);
+        // The directory, not the file: a renewal that replaces the file reaches the container.
+        assert.deepEqual(front.volumes, [
+            { hostPath: tlsDir, containerPath: tlsDir, readOnly: true },
+            { volumeName: "pyiron-hub-front-data", containerPath: "/data" },
+        ]);
+        assert.deepEqual(front.command, [certPath, keyPath], "the entry point watches both files");
+        const caddyfile = front.uploads.find((u: any) => u.file === "/etc/caddy/Caddyfile").content as string;
+        assert.ok(caddyfile.includes(`tls "${certPath}" "${keyPath}"`));
+        assert.match(caddyfile, /reverse_proxy pyiron-hub-proxy:8000 \{/);
+        assert.deepEqual(front.networksAdvanced.map((n: any) => n.name), ["pyiron-hub-proxy"]);
+        assert.deepEqual(front.capabilities, { drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] });
+    });
+
+    it("runs the proxy on the users and front networks, unpublished, with the hub as its default target", () => {
+        const proxy = inputsOf(container("proxy-container"));
+        assert.equal(proxy.name, "pyiron-hub-proxy");
+        assert.equal(proxy.image, "sha256:quay.io/jupyterhub/configurable-http-proxy:5.3.0");
+        assert.deepEqual(proxy.networksAdvanced.map((n: any) => n.name), ["pyiron-hub-users", "pyiron-hub-proxy"]);
+        assert.deepEqual(proxy.ports, []);
+        assert.ok(proxy.command.includes("--default-target=http://pyiron-hub-hub:8081"));
+        assert.ok(proxy.command.includes("--api-port=8001"));
+        const config = inputsOf(container("hub-container")).uploads[0].content as string;
+        assert.match(config, /^c\.ConfigurableHTTPProxy\.should_start = False$/m);
+        assert.match(config, /^c\.ConfigurableHTTPProxy\.api_url = "http:\/\/pyiron-hub-proxy:8001"$/m);
+        // Not a dependency of the hub's own settings: a hub change leaves the proxy alone.
+        assert.ok(container("hub-container").dependencies.includes(container("proxy-container").urn));
     });
 
     it("starts the hub only after Postgres is healthy and the pyiron images are pulled", () => {
@@ -189,8 +207,9 @@ describe("resource graph", () => {
         const settings = JSON.parse(fw.inputs.envs.find((e: string) => e.startsWith("PYIRON_USER_FIREWALL=")).split("=").slice(1).join("="));
         assert.equal(settings.network, "pyiron-hub-users");
         assert.equal(settings.hub, "pyiron-hub-hub");
+        assert.equal(settings.proxy, "pyiron-hub-proxy");
         assert.deepEqual(settings.userLabels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
-        assert.deepEqual(settings.hostPorts, [443], "the hub's published port stays open to user servers");
+        assert.deepEqual(settings.hostPorts, [80, 443], "the front's published ports stay open to user servers");
         assert.match(settings.chain, /^PYIRON-[0-9a-f]{8}$/);
         assert.ok(fw.dependencies.includes(one("docker:index/network:Network", "network-users").urn));
         assert.ok(container("hub-container").dependencies.includes(fw.urn), "no user server starts before the firewall");
@@ -208,6 +227,7 @@ describe("resource graph", () => {
         const envs = reveal<string[]>(hub.inputs.envs);
         // Each variable carries its own secret, not another one.
         assert.deepEqual(envs.slice().sort(), [
+            `CONFIGPROXY_AUTH_TOKEN=${mockHex("proxy-api-token")}`,
             `JPY_COOKIE_SECRET=${mockHex("hub-cookie-secret")}`,
             `JUPYTERHUB_CRYPT_KEY=${mockHex("hub-crypt-key")}`,
             `JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${mockSecret("database-password")}@pyiron-hub-postgres:5432/jupyterhub`,
@@ -217,11 +237,14 @@ describe("resource graph", () => {
         const pg = container("database-container");
         assert.ok(isSecret(pg.inputs.envs), "Postgres's envs are secret");
         assert.ok(reveal<string[]>(pg.inputs.envs).includes(`POSTGRES_PASSWORD=${mockSecret("database-password")}`));
+        const proxy = container("proxy-container");
+        assert.ok(isSecret(proxy.inputs.envs), "the proxy's envs are secret");
+        assert.deepEqual(reveal<string[]>(proxy.inputs.envs), [`CONFIGPROXY_AUTH_TOKEN=${mockHex("proxy-api-token")}`]);
     });
 
     it("has no secret in any plain input of any resource", () => {
         const secrets = [...mockedSecrets.values(), CLIENT_SECRET];
-        assert.equal(mockedSecrets.size, 3, "database password, cookie secret, crypt key");
+        assert.equal(mockedSecrets.size, 4, "database password, cookie secret, crypt key, proxy token");
         for (const r of recorded) {
             for (const [key, value] of Object.entries(r.inputs)) {
                 if (isSecret(value)) {
@@ -260,17 +283,24 @@ describe("resource graph", () => {
             "database-container",
             "database-image",
             "database-password",
+            "front-container",
+            "front-image",
             "hub-container",
             "hub-cookie-secret",
             "hub-crypt-key",
             "hub-image-image",
             "network-database",
+            "network-proxy",
             "network-users",
+            "proxy-api-token",
+            "proxy-container",
+            "proxy-image",
             "user-firewall-container",
             "user-images-pyiron_atomistics",
             "user-images-pyiron_base",
             "user-images-pyiron_md",
             "user-servers",
+            "volumes-front-data",
             "volumes-hub-data",
             "volumes-postgres-data",
         ]);
@@ -290,11 +320,12 @@ describe("component options", () => {
 
     it("lets destroy delete the volumes only when deleteDataOnDestroy is set", async () => {
         const { HubVolumes } = await import("../../components/volumes");
-        const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true });
+        const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true, front: true });
         await valueOf(v.hubData.name);
         await settled();
         assert.equal(one("docker:index/volume:Volume", "doomed-hub-data").retainOnDelete, false);
         assert.equal(one("docker:index/volume:Volume", "doomed-postgres-data").retainOnDelete, false);
+        assert.equal(one("docker:index/volume:Volume", "doomed-front-data").retainOnDelete, false);
     });
 
     it("builds the HPC layer on every user image with hpc, and users spawn those", async () => {

@@ -62,10 +62,11 @@ describe("trial stack", () => {
         assert.ok(hub.networksAdvanced.some((n: any) => n.name === "pyiron-hub-keycloak"));
     });
 
-    it("serves the hub over plain HTTP on 127.0.0.1, with no certificate", () => {
+    it("serves the hub over plain HTTP on 127.0.0.1 through the proxy container, with no front", () => {
         const hub = container("hub-container").inputs;
-        assert.deepEqual(hub.ports, [{ internal: 8000, external: 8000, ip: "127.0.0.1" }]);
-        assert.ok(!JSON.stringify(hub.volumes).includes("/srv/jupyterhub/tls"));
+        assert.equal(hub.ports, undefined);
+        assert.deepEqual(container("proxy-container").inputs.ports, [{ internal: 8000, external: 8000, ip: "127.0.0.1" }]);
+        assert.ok(!recorded.some((r) => r.name === "front-container" || r.name === "network-proxy" || r.name === "volumes-front-data"));
         assert.match(reveal<any[]>(hub.uploads)[0].content, /^c\.JupyterHub\.bind_url = "http:\/\/0\.0\.0\.0:8000"$/m);
     });
 

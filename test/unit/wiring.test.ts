@@ -44,6 +44,9 @@ const VARIANTS: Record<string, Variant> = {
     publicUrl: production({ publicUrl: "https://lab.example.org" }),
     "tls.keyPath": production({ tls: { ...tls, keyPath: otherKey } }),
     "tls.certPath": production({ tls: { ...tls, certPath: otherCert } }),
+    "tls.acme.email": production({ tls: { acme: { email: "hub-admin@example.org" } } }),
+    "tls.acme.directory": { base: { ...PRODUCTION, tls: { acme: { email: "a@example.org" } } }, change: { tls: { acme: { email: "a@example.org", directory: "https://acme.example.org/directory" } } } },
+    "tls.acme.caRoot": { base: { ...PRODUCTION, tls: { acme: { email: "a@example.org" } } }, change: { tls: { acme: { email: "a@example.org", caRoot: tls.certPath } } } },
     "keycloak.realmUrl": keycloak({ realmUrl: "https://sso.example.org/realms/lab" }),
     "keycloak.clientId": keycloak({ clientId: "lab-hub" }),
     "keycloak.authorizeUrl": keycloak({ authorizeUrl: "https://sso.example.org/authorize" }),
@@ -66,6 +69,10 @@ const VARIANTS: Record<string, Variant> = {
     cpuLimit: production({ cpuLimit: "0.5" }),
     idleTimeout: production({ idleTimeout: "7200" }),
     httpsPort: production({ httpsPort: "8443" }),
+    httpPort: production({ httpPort: "8080" }),
+    frontImage: production({ frontImage: "registry.example.org/caddy:2.11.9" }),
+    frontExtraNetworks: production({ frontExtraNetworks: ["acme"] }),
+    proxyImage: production({ proxyImage: "registry.example.org/jupyterhub/configurable-http-proxy:5.3.0" }),
     bindAddress: production({ bindAddress: "127.0.0.1" }),
     hubExtraNetworks: production({ hubExtraNetworks: ["keycloak"] }),
     namePrefix: production({ namePrefix: "lab" }),
@@ -147,6 +154,18 @@ describe("config wiring", () => {
         it(`changes the deployment when ${key} changes`, async () => {
             const baseline = variant.base === TRIAL ? baselines.trial : variant.base === PRODUCTION ? baselines.production : await deploy({ base: variant.base, change: {} });
             assert.notEqual(await deploy(variant), baseline, `${key} reaches no resource input and no rendered file`);
+        });
+    }
+
+    // What the hub alone is made of: a change here must leave the proxy and the front as
+    // they are, so users' open connections survive it (the front e2e suite shows they do).
+    const HUB_ONLY = ["admins", "allowedUsers", "images", "memLimit", "cpuLimit", "idleTimeout", "hubVersion", "keycloak.clientId", "maxActiveServers"];
+    const routing = (fp: string) => JSON.stringify(JSON.parse(fp).filter((r: { name: string }) => /^(proxy|front)-/.test(r.name)));
+    for (const key of HUB_ONLY) {
+        it(`leaves the proxy and the front untouched when ${key} changes`, async () => {
+            const changed = await deploy(VARIANTS[key]);
+            assert.notEqual(changed, baselines.production);
+            assert.equal(routing(changed), routing(baselines.production));
         });
     }
 
