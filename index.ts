@@ -3,7 +3,7 @@ import { loadConfig } from "./config";
 import { Database } from "./components/database";
 import { UserFirewall } from "./components/firewall";
 import { Front } from "./components/front";
-import { Hub, hubHostPort } from "./components/hub";
+import { Hub } from "./components/hub";
 import { HubImage } from "./components/hubImage";
 import { identityFor } from "./components/identity";
 import { UserImages } from "./components/images";
@@ -40,7 +40,7 @@ const firewall = config.userFirewall
     ? new UserFirewall("user-firewall", {
           namePrefix,
           imageId: hubImage.imageId,
-          hostPorts: [hubHostPort(config), ...(production ? [production.httpPort] : []), ...config.userHostPorts],
+          hostPorts: config.userHostPorts,
           startAfter: [network.users],
       })
     : undefined;
@@ -81,6 +81,7 @@ const hub = new Hub("hub", {
     dataVolume: volumes.hubData.name,
     databaseUrl: database.url,
     proxyToken: proxy.apiToken,
+    proxyId: proxy.container.id,
     startAfter: [
         proxy.container,
         database.container,

@@ -19,7 +19,8 @@ while kill -0 "$caddy" 2>/dev/null; do
     sleep 2 &
     wait $!
     now=$(fingerprint "$@")
-    if [ "$now" != "$loaded" ] && caddy reload --config "$CONFIG" --adapter caddyfile --force; then
+    # Bounded: a reload that hangs must not keep later certificates out.
+    if [ "$now" != "$loaded" ] && timeout 60 caddy reload --config "$CONFIG" --adapter caddyfile --force; then
         loaded=$now
         echo "front: certificate files changed, reloaded" >&2
     fi

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { TlsSource } from "../config";
-import { FRONT_PATHS, FRONT_PORTS, renderCaddyfile } from "./frontConfig";
+import { certificateDirs, FRONT_PATHS, FRONT_PORTS, renderCaddyfile } from "./frontConfig";
 import { PROXY_PORTS } from "./jupyterhubConfig";
 import { deploymentLabels, dockerNames, ROLES } from "./names";
 
@@ -26,25 +26,6 @@ export interface FrontArgs {
     /** Networks the admin named; there the front answers to the public host name too. */
     extraNetworks: string[];
     dataVolume: pulumi.Input<string>;
-}
-
-/**
- * The host directories a certificate file needs in the container, each at its own path:
- * the file's directory, and that of its target if it is a symlink (certbot's live/ points
- * into archive/). Mounting directories, not files, lets a renewal that replaces the file
- * (a new inode) reach the container.
- */
-export function certificateDirs(files: string[]): string[] {
-    const dirs = new Set<string>();
-    for (const file of files) {
-        dirs.add(path.dirname(file));
-        try {
-            dirs.add(path.dirname(fs.realpathSync(file)));
-        } catch {
-            // A missing file was reported by the config check already.
-        }
-    }
-    return [...dirs].sort();
 }
 
 /**
@@ -91,8 +72,9 @@ export class Front extends pulumi.ComponentResource {
                 { internal: FRONT_PORTS.https, external: args.httpsPort, ip: args.bindAddress },
                 { internal: FRONT_PORTS.http, external: args.httpPort, ip: args.bindAddress },
             ],
-            // Binding 80 and 443 is all it needs beyond the defaults' minimum.
-            capabilities: { drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] },
+            // Binding 80 and 443, and reading a key file whoever owns it (only the mounted
+            // directories are there to read).
+            capabilities: { drops: ["ALL"], adds: ["CAP_DAC_READ_SEARCH", "CAP_NET_BIND_SERVICE"] },
             securityOpts: ["no-new-privileges:true"],
             restart: "unless-stopped",
             // SIGTERM first: Caddy finishes requests in flight.

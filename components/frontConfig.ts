@@ -1,5 +1,7 @@
 // Renders the TLS front's Caddyfile. Pure and deterministic, and free of secrets (the
 // private key stays a file on the host; ACME keys live on the front's volume).
+import * as fs from "fs";
+import * as path from "path";
 
 /** Ports inside the front container; the host ports map onto them. */
 export const FRONT_PORTS = { https: 443, http: 80 } as const;
@@ -56,26 +58,41 @@ export function renderCaddyfile(s: FrontConfigInputs): string {
         "{",
         "\t# Redirects come from the http:// site below, with the host's HTTPS port.",
         "\tauto_https disable_redirects",
+        "\t# A reload (a new certificate) waits this long at most for requests in flight.",
+        "\tgrace_period 10s",
+        ...(s.tls.kind === "acme"
+            ? [
+                  // Caddy checks every 10 minutes by default; short-lived certificates (days,
+                  // or minutes from a site's own CA) need a closer look. The check is local.
+                  "\trenew_interval 30s",
+              ]
+            : []),
+        "}",
     ];
-    if (s.tls.kind === "acme") {
-        global.push(
-            `\temail ${quoted(s.tls.email)}`,
-            `\tacme_ca ${quoted(s.tls.directory)}`,
-            ...(s.tls.caRoot ? [`\tacme_ca_root ${FRONT_PATHS.acmeCaRoot}`] : []),
-            // Caddy checks every 10 minutes by default; short-lived certificates (days, or
-            // minutes from a site's own CA) need a closer look. The check itself is local.
-            "\trenew_interval 30s",
-        );
-    }
-    global.push("}");
+    // The issuer sits in the site, so that it holds for names Caddy would otherwise give a
+    // certificate of its own CA (.internal, .local, .home.arpa, private addresses).
+    const tls =
+        s.tls.kind === "files"
+            ? [`\ttls ${quoted(s.tls.certPath)} ${quoted(s.tls.keyPath)}`]
+            : [
+                  "\ttls {",
+                  "\t\tissuer acme {",
+                  `\t\t\tdir ${quoted(s.tls.directory)}`,
+                  `\t\t\temail ${quoted(s.tls.email)}`,
+                  ...(s.tls.caRoot ? [`\t\t\ttrusted_roots ${FRONT_PATHS.acmeCaRoot}`] : []),
+                  "\t\t}",
+                  "\t}",
+              ];
     const site = [
         `https://${host} {`,
-        ...(s.tls.kind === "files" ? [`\ttls ${quoted(s.tls.certPath)} ${quoted(s.tls.keyPath)}`] : []),
+        ...tls,
         "\theader {",
         ...SECURITY_HEADERS.map(([name, value]) => `\t\t${name} ${quoted(value)}`),
         "\t\t-Server",
         "\t}",
         `\treverse_proxy ${s.upstream} {`,
+        "\t\t# The client's address for the hub's logs, never one the client sent.",
+        "\t\theader_up X-Real-IP {remote_host}",
         "\t\t# Websockets outlive a reload (a renewed certificate) for a day.",
         "\t\tstream_close_delay 24h",
         "\t}",
@@ -93,4 +110,36 @@ export function renderCaddyfile(s: FrontConfigInputs): string {
         ...redirect,
         "",
     ].join("\n");
+}
+
+/**
+ * The host directories a certificate file needs in the container, each at its own path:
+ * the file's directory, and that of its target if it is a symlink (certbot's live/ points
+ * into archive/). Mounting directories, not files, lets a renewal that replaces the file
+ * (a new inode) reach the container.
+ */
+export function certificateDirs(files: string[]): string[] {
+    const dirs = new Set<string>();
+    for (const file of files) {
+        dirs.add(path.dirname(file));
+        try {
+            dirs.add(path.dirname(fs.realpathSync(file)));
+        } catch {
+            // A missing file was reported by the config check already.
+        }
+    }
+    return [...dirs].sort();
+}
+
+// What the front container itself needs: a host directory mounted at one of these, or at
+// a parent of one, would hide the image's own files or the uploaded Caddyfile.
+const FRONT_OWN = ["/etc/caddy", FRONT_PATHS.data, "/config", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/srv", "/proc", "/sys", "/dev", "/run", "/tmp"];
+// Of those, the trees where a directory mounted anywhere inside hides something too.
+const FRONT_OWN_TREES = ["/etc/caddy", FRONT_PATHS.data, "/config", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/sys", "/dev"];
+
+/** The first certificate directory that Docker would mount over the front's own files. */
+export function frontMountConflict(files: string[]): string | undefined {
+    return certificateDirs(files).find(
+        (dir) => dir === "/" || FRONT_OWN.some((own) => own === dir || own.startsWith(`${dir}/`)) || FRONT_OWN_TREES.some((own) => dir.startsWith(`${own}/`)),
+    );
 }

@@ -6,7 +6,7 @@ import * as path from "path";
 import { commandLine, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
 import type { Identity } from "./identity";
 import { HUB_API_PORT, HUB_ENV, HUB_PATHS, HUB_START_ENV, renderJupyterhubConfig } from "./jupyterhubConfig";
-import { deploymentLabels, dockerNames, ROLES } from "./names";
+import { deploymentLabels, dockerNames, PROXY_ID_LABEL, ROLES } from "./names";
 
 export interface HubArgs {
     /** The validated stack config: the hub takes its settings from it, not from copies. */
@@ -23,16 +23,13 @@ export interface HubArgs {
     databaseUrl: pulumi.Input<string>;
     /** Secret token of the proxy's routing API. */
     proxyToken: pulumi.Input<string>;
+    /** The proxy container's id: a replaced proxy restarts the hub, which restores its routes. */
+    proxyId: pulumi.Input<string>;
     /**
      * Resources the hub container starts after (and is deleted before): the healthy
      * database, the pulled user images, the user-server cleanup.
      */
     startAfter: pulumi.Resource[];
-}
-
-/** The host port users reach the hub on (the front's HTTPS port, or the trial proxy's). */
-export function hubHostPort(config: StackConfig): number {
-    return config.mode === "production" ? config.httpsPort : config.trial.port;
 }
 
 /** Page templates over JupyterHub's own, uploaded next to the config. */
@@ -118,7 +115,7 @@ export class Hub extends pulumi.ComponentResource {
             restart: "unless-stopped",
             wait: true,
             waitTimeout: 300,
-            labels: deploymentLabels(config.namePrefix, ROLES.hub),
+            labels: [...deploymentLabels(config.namePrefix, ROLES.hub), { label: PROXY_ID_LABEL, value: args.proxyId }],
         }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
         this.registerOutputs({ container: this.container.name });
     }

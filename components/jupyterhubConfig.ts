@@ -103,6 +103,9 @@ function hubSection(s: JupyterhubConfigInputs): Section {
         ["bind_url", `http://0.0.0.0:${PROXY_PORTS.public}`],
         // Keep user servers running while the hub restarts for a config change.
         ["cleanup_servers", false],
+        // How often the hub reads activity from the proxy and checks its routes: a proxy
+        // restarted with an empty table (a crash) has every route back within a minute.
+        ["last_activity_interval", 60],
         ["concurrent_spawn_limit", s.maxConcurrentSpawns],
         ["cookie_secret", new PyExpr(`bytes.fromhex(${env(HUB_ENV.cookieSecret).code})`)],
         ["db_url", env(HUB_ENV.dbUrl)],

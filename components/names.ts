@@ -6,6 +6,12 @@ export const DEPLOYMENT_LABEL = "org.pyiron-jupyterhub.deployment";
 /** Label that says what a container, network or volume is. */
 export const ROLE_LABEL = "org.pyiron-jupyterhub.role";
 
+/**
+ * Label on the hub with the proxy container's id: a new proxy starts with an empty routing
+ * table, and the hub that starts with it puts every running server's route back at once.
+ */
+export const PROXY_ID_LABEL = "org.pyiron-jupyterhub.proxy-id";
+
 /** Label of a built hub image: the digest of the recipe it was built from. */
 export const RECIPE_LABEL = "org.pyiron-jupyterhub.recipe";
 
@@ -59,7 +65,9 @@ export function dockerNames(namePrefix: string) {
         proxyContainer: `${namePrefix}-proxy`,
         frontContainer: `${namePrefix}-front`,
         postgresContainer: `${namePrefix}-postgres`,
-        firewallContainer: `${namePrefix}-user-firewall`,
+        // Not `<prefix>-user-…`: that is where DockerSpawner names user servers, and a user
+        // named "firewall" would get this name.
+        firewallContainer: `${namePrefix}-firewall`,
         keycloakContainer: `${namePrefix}-keycloak`,
         hubDataVolume: `${namePrefix}-${ROLES.hubData}`,
         postgresDataVolume: `${namePrefix}-${ROLES.postgresData}`,

@@ -46,6 +46,9 @@ export class Proxy extends pulumi.ComponentResource {
                 `--default-target=${hub}`,
                 `--error-target=${hub}/hub/error`,
                 "--log-level=warn",
+                // The front's X-Forwarded-* headers reach the hub as they are (https, the
+                // client's address), not with the front's own appended.
+                "--no-x-forward",
             ],
             envs: [pulumi.interpolate`${HUB_ENV.proxyToken}=${this.apiToken}`],
             networksAdvanced: [

@@ -13,7 +13,7 @@ in one iptables-restore:
   proxy's API) is refused. Traffic
   leaving the host is untouched.
 - traffic from the users bridge to the host itself: only replies, the hub, and the TCP
-  ports in the settings (the hub's published port, and those the admin named).
+  ports in the settings (those the admin named).
 Only replies count as established, so a connection opened while the rules were away dies.
 
 New user servers are refused by default, before this loop has seen them. On SIGTERM the

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
+import { frontMountConflict } from "../components/frontConfig";
 import { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
 import { describeStructured, isStructuredKey } from "./reference";
 import { parseConfig } from "./parse";
@@ -63,7 +64,7 @@ function isSecretKey(fullKey: string): boolean {
     return check(fullKey);
 }
 
-const TLS_EXAMPLES = { keyPath: "/etc/ssl/private/hub.key", certPath: "/etc/ssl/certs/hub.crt" } as const;
+const TLS_EXAMPLES = { keyPath: "/etc/ssl/hub/hub.key", certPath: "/etc/ssl/hub/hub.crt" } as const;
 const PEM_LABEL = { keyPath: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, certPath: /-----BEGIN CERTIFICATE-----/ } as const;
 /** A PEM chain of a few certificates is a few kB; anything this large is the wrong file. */
 const TLS_FILE_MAX_BYTES = 1024 * 1024;
@@ -129,8 +130,11 @@ export function loadConfig(): StackConfig {
         if (tls.kind === "files") {
             for (const name of ["keyPath", "certPath"] as const) {
                 const problem = tlsFileProblem(tls[name], name);
+                const shadowed = problem ? undefined : frontMountConflict([tls[name]]);
                 if (problem) {
                     problems.push(`tls.${name}: ${show(tls[name])} ${problem}. Fix the file, or: ${setCommand(`tls.${name}`, TLS_EXAMPLES[name])}`);
+                } else if (shadowed) {
+                    problems.push(`tls.${name}: ${show(tls[name])} lies in ${show(shadowed)}, which the front mounts and which would hide the front's own files there. Move the file into a directory of its own, e.g. /etc/ssl/hub/, and: ${setCommand(`tls.${name}`, `/etc/ssl/hub/${name === "keyPath" ? "hub.key" : "hub.crt"}`)}`);
                 }
             }
         } else if (tls.caRoot !== undefined) {

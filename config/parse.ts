@@ -104,8 +104,8 @@ function parseTrial(raw: Record<string, unknown>): TrialConfig {
 }
 
 const TLS_FIX = {
-    keyPath: setCommand("tls.keyPath", "/etc/ssl/private/hub.key"),
-    certPath: setCommand("tls.certPath", "/etc/ssl/certs/hub.crt"),
+    keyPath: setCommand("tls.keyPath", "/etc/ssl/hub/hub.key"),
+    certPath: setCommand("tls.certPath", "/etc/ssl/hub/hub.crt"),
     acme: setCommand("tls.acme.email", "hub-admin@example.org"),
 };
 

@@ -186,6 +186,12 @@ function hostPath() {
         .refine((p) => !/(^|\/)\.\.?(\/|$)|\/\//.test(p), { error: "is not a plain path (it has ., .. or //)" });
 }
 
+// A file the TLS front reads: its Caddyfile quotes the path, where a quote or backslash
+// would end the token and a brace would start a placeholder.
+function frontFilePath() {
+    return hostPath().refine((p) => !/["\\{}]/.test(p), { error: "holds a quote, backslash or brace, which the front's config cannot carry: move the file to a plain path" });
+}
+
 // The spawn form prints labels unescaped, and each names the resource that pulls it.
 const imageLabel = text(BOUNDS.name).pipe(
     z.string().min(1, { error: "is empty" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
@@ -215,6 +221,7 @@ const acmeSchema = z.strictObject({
         type: "email",
         example: "hub-admin@example.org",
         path: true,
+        defaultText: "**required** with `tls.acme`",
     }),
     directory: field(url("the ACME directory").refine((u) => !URL.canParse(u) || new URL(u).protocol === "https:", {
         error: "is not an https:// URL: an ACME directory is served over TLS",
@@ -224,7 +231,7 @@ const acmeSchema = z.strictObject({
         example: "https://acme-staging-v02.api.letsencrypt.org/directory",
         path: true,
     }),
-    caRoot: field(hostPath().optional(), {
+    caRoot: field(frontFilePath().optional(), {
         description: "A PEM root certificate on the host that the front trusts for the ACME directory, for a CA of the site's own (step-ca, Caddy's). Unset: the system's roots.",
         type: "path",
         example: "/etc/ssl/certs/site-ca.crt",
@@ -235,21 +242,23 @@ const acmeSchema = z.strictObject({
 // Either the host's certificate files or ACME; parse.ts says which is missing.
 const tlsSchema = z.strictObject({
     keyPath: field(
-        hostPath().optional(),
+        frontFilePath().optional(),
         {
             description: "Private key of the hub's TLS certificate, on the host. Its directory is mounted read-only into the TLS front; a replaced key is loaded within seconds, without a restart.",
             type: "path",
-            example: "/etc/ssl/private/hub.key",
+            example: "/etc/ssl/hub/hub.key",
             path: true,
+            defaultText: "**required** with `tls.certPath`, unless `tls.acme` is set",
         },
     ),
     certPath: field(
-        hostPath().optional(),
+        frontFilePath().optional(),
         {
             description: "TLS certificate (full chain) of the hub, on the host. Its directory is mounted read-only into the TLS front; a renewed certificate is served within seconds, with no restart and no `pulumi up`.",
             type: "path",
-            example: "/etc/ssl/certs/hub.crt",
+            example: "/etc/ssl/hub/hub.crt",
             path: true,
+            defaultText: "**required** with `tls.keyPath`, unless `tls.acme` is set",
         },
     ),
     acme: field(acmeSchema.optional(), {
@@ -555,12 +564,12 @@ const commonShape = {
         example: "quay.io/jupyterhub/configurable-http-proxy:5.3.0",
     }),
     userFirewall: field(boolean().default(true), {
-        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts` and the hub's port) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly.",
+        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts`) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly.",
         type: "boolean",
         example: "true",
     }),
     userHostPorts: field(uniqueList(portNumber(), "port", BOUNDS.networks).default([]), {
-        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall. The hub's own ports (\`httpsPort\`, \`httpPort\`) are always open to them.`,
+        description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall.`,
         type: "list of ports",
         example: "3141",
     }),

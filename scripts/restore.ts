@@ -5,7 +5,7 @@
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
 import { HUB_VERSION_NAMES, setCommand, show } from "../config";
-import { DEPLOYMENT_LABEL, deploymentLabels } from "../components/names";
+import { DEPLOYMENT_LABEL, deploymentLabels, ROLE_LABEL } from "../components/names";
 import {
     BackupError, commandLine, containerState, Deployment, deploymentOf, docker, DUMP, ensureImage, failed, helperArgs, imageMajor, log, Manifest, Member, memberArgs, POSTGRES, readManifest, ROLES, stream, volumeExists,
 } from "./archive";
@@ -78,8 +78,10 @@ export async function restoreDatabase(archive: string, d: Deployment, image = d.
 }
 
 /** The deployment's running containers: hub, database and user servers. */
-function deploymentContainers(d: Deployment): string[] {
-    return docker(["ps", "--format", "{{.Names}}", "--filter", `label=${DEPLOYMENT_LABEL}=${d.namePrefix}`]).split("\n").filter(Boolean);
+/** The deployment's running containers, or those of one role. */
+function deploymentContainers(d: Deployment, role?: string): string[] {
+    const filters = ["--filter", `label=${DEPLOYMENT_LABEL}=${d.namePrefix}`, ...(role ? ["--filter", `label=${ROLE_LABEL}=${role}`] : [])];
+    return docker(["ps", "--format", "{{.Names}}", ...filters]).split("\n").filter(Boolean);
 }
 
 export async function restore(archive: string, d: Deployment, opts: RestoreOptions): Promise<RestoreResult> {
@@ -119,14 +121,15 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
             commandLine(["npm", "run", "restore", "--", archive, "--stack", d.stack, "--force", ...(opts.only ? ["--only", opts.only] : [])]),
         );
     }
-    // 3. The hub first, so no user server starts again meanwhile; then what still runs (a
-    // database-only restore leaves user servers running: they do not use the database).
+    // 3. The hub first, so no user server starts again meanwhile; then the user servers (a
+    // database-only restore leaves them running: they do not use the database), then the
+    // database. The proxy, the front and the firewall hold no data and keep running.
     const stop = (c: string) => {
         log(`stopping ${c}`);
         docker(["stop", c]);
     };
     if (running.includes(d.names.hubContainer)) stop(d.names.hubContainer);
-    const userServers = opts.only === "database" ? [] : deploymentContainers(d).filter((c) => c !== d.names.postgresContainer);
+    const userServers = opts.only === "database" ? [] : deploymentContainers(d, ROLES.userServer);
     for (const c of userServers) stop(c);
     if (deploymentContainers(d).includes(d.names.postgresContainer)) stop(d.names.postgresContainer);
     // 4. The data.
@@ -143,7 +146,7 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
         emptyVolume(d, d.names.postgresDataVolume, ROLES.postgresData);
         await restoreDatabase(archive, d);
     }
-    // 5. The deployment's database and hub run again (also ones stopped before the restore),
+    // 5. The deployment's containers run again (also ones stopped before the restore),
     // if the database container runs the stack's image; else Pulumi replaces it.
     let next: string | null = null;
     const db = containerState(d.names.postgresContainer);
@@ -155,7 +158,9 @@ export async function restore(archive: string, d: Deployment, opts: RestoreOptio
         // leaves as it is, was stopped here and is started after.
         next = `${pulumiUp(d)} && ${commandLine(["docker", "start", d.names.hubContainer])}`;
     } else {
-        for (const c of [d.names.postgresContainer, d.names.hubContainer].filter((c) => containerState(c))) {
+        // The hub last: it needs the database and the proxy's API as it starts.
+        const order = [d.names.postgresContainer, d.names.firewallContainer, d.names.proxyContainer, d.names.frontContainer, d.names.hubContainer];
+        for (const c of order.filter((c) => containerState(c))) {
             log(`starting ${c}`);
             docker(["start", c]);
             await healthy(c);

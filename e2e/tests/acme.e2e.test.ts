@@ -53,6 +53,8 @@ function health(): Promise<number> {
 
 describe("ACME at the front, with the test bed's own ACME server", { concurrency: 1 }, () => {
     before(() => {
+        // The test stack as the suites find it: deployed with the host's certificate files.
+        pulumi(["up", "--yes", "--skip-preview"]);
         fs.mkdirSync(DIR, { recursive: true });
         docker(["rm", "-f", ACME.container], { allowFailure: true });
         // Certificates that live five minutes (its shortest), so that the front renews one during the suite.

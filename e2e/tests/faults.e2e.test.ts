@@ -1,4 +1,4 @@
-// Faults on the running test stack: Postgres and the hub crash, Postgres is `docker kill`ed,
+// Faults on the running test stack: Postgres, the hub and the proxy crash, Postgres is `docker kill`ed,
 // the Docker engine restarts, `pulumi up` dies half-way, Keycloak goes away, alice's server
 // is removed behind the hub's back. Each must end with her file, her hub record and a
 // healthy hub; a table sums them up.
@@ -17,6 +17,7 @@ import {
 
 const NAMES = dockerNames(PREFIX);
 const HUB_CONTAINER = NAMES.hubContainer;
+const PROXY_CONTAINER = NAMES.proxyContainer;
 const PG = NAMES.postgresContainer;
 const ALICE_SERVER = NAMES.userServerOf("alice");
 const FIREWALL = NAMES.firewallContainer;
@@ -402,6 +403,23 @@ describe("faults on the test stack", { concurrency: 1 }, () => {
         assert.equal(after.State.StartedAt, server.State.StartedAt, "alice's server was restarted");
         assert.equal((await aliceServer())?.ready, true);
         row.healthy = `${healthyAt.toFixed(1)} s (her server answered again after ${answersAt.toFixed(1)} s)`;
+        row.saw = seenText(seen);
+        await settled(row);
+    });
+
+    scenario("2b. the proxy crashes: Docker restarts it empty, and the hub puts alice's route back within its 60 s check", "proxy killed (SIGKILL from the host)", async (row) => {
+        await aliceServerRunning();
+        const proxy = inspect(PROXY_CONTAINER);
+        const hub = inspect(HUB_CONTAINER);
+        const watch = new Watch("/user/alice/api/status", state.alice).start();
+        const faultAt = crash(PROXY_CONTAINER);
+        const restartedAt = await until("the proxy restarted", () => inspect(PROXY_CONTAINER).RestartCount > proxy.RestartCount && running(PROXY_CONTAINER), 60, faultAt);
+        const answersAt = await until("alice's server through the restarted proxy", serverAnswers, 120, faultAt);
+        const seen = await watch.stop();
+        assert.equal(inspect(PROXY_CONTAINER).Id, proxy.Id, "the same proxy container, restarted");
+        assert.equal(inspect(HUB_CONTAINER).State.StartedAt, hub.State.StartedAt, "the hub was restarted");
+        assert.ok(await healthy());
+        row.healthy = `proxy back after ${restartedAt.toFixed(1)} s; her server answered again after ${answersAt.toFixed(1)} s (hub not restarted)`;
         row.saw = seenText(seen);
         await settled(row);
     });

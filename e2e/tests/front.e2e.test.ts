@@ -167,6 +167,8 @@ describe("proxy and TLS front on the test bed", { concurrency: 1 }, () => {
         }
         if (state.token) await stopServer("alice", state.token).catch(() => undefined);
         await closeBrowser();
+        // The next suite (HPC) deploys a stack on the same host ports.
+        pulumi(["destroy", "--yes", "--skip-preview"], { allowFailure: true });
         console.log(["", "| change | hub down | alice's polls at 10 Hz | her kernel's websocket | proxy / front restarted |", "|---|---|---|---|---|", ...rows].join("\n"));
     });
 

@@ -9,6 +9,7 @@ c.JupyterHub.active_server_limit = 50
 c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
 c.JupyterHub.bind_url = "http://0.0.0.0:8000"
 c.JupyterHub.cleanup_servers = False
+c.JupyterHub.last_activity_interval = 60
 c.JupyterHub.concurrent_spawn_limit = 10
 c.JupyterHub.cookie_secret = bytes.fromhex(os.environ["JPY_COOKIE_SECRET"])
 c.JupyterHub.db_url = os.environ["JUPYTERHUB_DB_URL"]

@@ -4,8 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { certificateDirs } from "../../components/front";
-import { FrontConfigInputs, renderCaddyfile } from "../../components/frontConfig";
+import { certificateDirs, FrontConfigInputs, frontMountConflict, renderCaddyfile } from "../../components/frontConfig";
 
 const GOLDEN_DIR = path.join(__dirname, "..", "golden");
 
@@ -43,7 +42,19 @@ describe("Caddyfile renderer", () => {
 
     it("names no ACME settings with host files, and no files with ACME", () => {
         assert.doesNotMatch(renderCaddyfile(files), /acme|email/);
-        assert.doesNotMatch(renderCaddyfile(acme), /^\ttls /m);
+        assert.doesNotMatch(renderCaddyfile(acme), /^\ttls "/m);
+    });
+
+    it("puts the ACME issuer in the site, so an internal name (hub.internal) still gets the configured CA", () => {
+        const out = renderCaddyfile({ ...acme, publicUrl: "https://hub.internal" });
+        assert.match(out, /^https:\/\/hub\.internal \{\n\ttls \{\n\t\tissuer acme \{\n\t\t\tdir "https:\/\/acme\.example\.org\/directory"$/m);
+        assert.doesNotMatch(out, /acme_ca/);
+    });
+
+    it("passes the client's own address to the hub and bounds how long a reload waits", () => {
+        const out = renderCaddyfile(files);
+        assert.match(out, /^\t\theader_up X-Real-IP \{remote_host\}$/m);
+        assert.match(out, /^\tgrace_period 10s$/m);
     });
 
     it("refuses a value that would break out of its Caddyfile token", () => {
@@ -67,4 +78,22 @@ describe("certificate mounts", () => {
             [path.join(real, "archive"), path.join(real, "live")],
         );
     });
+});
+
+describe("certificate directories that would hide the front's own files", () => {
+    const conflicts: Array<[string, string | undefined]> = [
+        ["/etc/hub.crt", "/etc"],
+        ["/hub.crt", "/"],
+        ["/data/hub.crt", "/data"],
+        ["/usr/hub.crt", "/usr"],
+        ["/etc/caddy/hub.crt", "/etc/caddy"],
+        ["/usr/bin/hub.crt", "/usr/bin"],
+        ["/data/caddy/hub.crt", "/data/caddy"],
+        ["/etc/ssl/certs/hub.crt", undefined],
+        ["/etc/letsencrypt/live/hub.example.org/fullchain.pem", undefined],
+        ["/tmp/certs/hub.crt", undefined],
+    ];
+    for (const [file, expected] of conflicts) {
+        it(`${expected ? "refuses" : "accepts"} ${file}`, () => assert.equal(frontMountConflict([file]), expected));
+    }
 });

@@ -83,10 +83,27 @@ describe("loading the stack config", () => {
             const e = await loadError(stackConfig({
                 "pyiron-jupyterhub:tls": JSON.stringify({ keyPath: keyPath(), certPath: path.join(dir, "hub.crt") }),
             }));
-            assert.match(e.message, new RegExp(`tls\\.keyPath: ".*" ${expected.source}.*Fix the file, or: pulumi config set --path tls\\.keyPath /etc/ssl/private/hub\\.key`));
+            assert.match(e.message, new RegExp(`tls\\.keyPath: ".*" ${expected.source}.*Fix the file, or: pulumi config set --path tls\\.keyPath /etc/ssl/hub/hub\\.key`));
             assert.doesNotMatch(e.message, /tls\.certPath/);
         });
     }
+});
+
+describe("certificate files the front cannot mount", () => {
+    it("refuses a certificate whose directory is one the front needs, naming the key and a fix", async () => {
+        // A valid certificate directly in /tmp: the front would mount /tmp over its own.
+        const file = path.join(os.tmpdir(), `hub-front-${process.pid}.crt`);
+        fs.copyFileSync(path.join(dir, "hub.crt"), file);
+        try {
+            const e = await loadError(stackConfig({
+                "pyiron-jupyterhub:tls": JSON.stringify({ keyPath: path.join(dir, "hub.key"), certPath: file }),
+            }));
+            assert.match(e.message, /tls\.certPath: ".*" lies in "\/tmp", which the front mounts and which would hide the front's own files there\. .*pulumi config set --path tls\.certPath \/etc\/ssl\/hub\/hub\.crt/);
+            assert.doesNotMatch(e.message, /tls\.keyPath/);
+        } finally {
+            fs.rmSync(file);
+        }
+    });
 });
 
 function write(name: string, content: string): string {

@@ -28,3 +28,13 @@ describe("user names in Docker names", () => {
         assert.equal(names.homeVolumeOf("alice"), names.homeVolume("alice"));
     });
 });
+
+describe("container names that a username could take", () => {
+    it("gives no container of the deployment a name DockerSpawner could give a user's server", () => {
+        const names = dockerNames("pyiron-hub");
+        const own = [names.hubContainer, names.postgresContainer, names.firewallContainer, names.proxyContainer, names.frontContainer, names.keycloakContainer];
+        for (const name of own) {
+            assert.ok(!name.startsWith(`${names.userContainerPrefix}-`), `${name}: a user named ${name.slice(names.userContainerPrefix.length + 1)} would get it`);
+        }
+    });
+});

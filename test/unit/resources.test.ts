@@ -161,7 +161,7 @@ describe("resource graph", () => {
         assert.ok(caddyfile.includes(`tls "${certPath}" "${keyPath}"`));
         assert.match(caddyfile, /reverse_proxy pyiron-hub-proxy:8000 \{/);
         assert.deepEqual(front.networksAdvanced.map((n: any) => n.name), ["pyiron-hub-proxy"]);
-        assert.deepEqual(front.capabilities, { drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] });
+        assert.deepEqual(front.capabilities, { drops: ["ALL"], adds: ["CAP_DAC_READ_SEARCH", "CAP_NET_BIND_SERVICE"] });
     });
 
     it("runs the proxy on the users and front networks, unpublished, with the hub as its default target", () => {
@@ -175,8 +175,12 @@ describe("resource graph", () => {
         const config = inputsOf(container("hub-container")).uploads[0].content as string;
         assert.match(config, /^c\.ConfigurableHTTPProxy\.should_start = False$/m);
         assert.match(config, /^c\.ConfigurableHTTPProxy\.api_url = "http:\/\/pyiron-hub-proxy:8001"$/m);
-        // Not a dependency of the hub's own settings: a hub change leaves the proxy alone.
+        // The hub starts after the proxy, and a new proxy (an empty routing table) restarts
+        // the hub, which puts every route back as it starts.
         assert.ok(container("hub-container").dependencies.includes(container("proxy-container").urn));
+        const labels = inputsOf(container("hub-container")).labels as Array<{ label: string; value: string }>;
+        assert.equal(labels.find((l) => l.label === "org.pyiron-jupyterhub.proxy-id")?.value, "proxy-container-id");
+        assert.match(config, /^c\.JupyterHub\.last_activity_interval = 60$/m);
     });
 
     it("starts the hub only after Postgres is healthy and the pyiron images are pulled", () => {
@@ -209,7 +213,7 @@ describe("resource graph", () => {
         assert.equal(settings.hub, "pyiron-hub-hub");
         assert.equal(settings.proxy, "pyiron-hub-proxy");
         assert.deepEqual(settings.userLabels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
-        assert.deepEqual(settings.hostPorts, [80, 443], "the front's published ports stay open to user servers");
+        assert.deepEqual(settings.hostPorts, [], "only the admin's userHostPorts are open on the host");
         assert.match(settings.chain, /^PYIRON-[0-9a-f]{8}$/);
         assert.ok(fw.dependencies.includes(one("docker:index/network:Network", "network-users").urn));
         assert.ok(container("hub-container").dependencies.includes(fw.urn), "no user server starts before the firewall");
