@@ -44,7 +44,7 @@ export class Front extends pulumi.ComponentResource {
         const { tls } = args;
         this.caddyfile = renderCaddyfile({
             publicUrl: args.publicUrl,
-            tls: tls.kind === "files" ? tls : { kind: "acme", email: tls.email, directory: tls.directory, caRoot: tls.caRoot !== undefined },
+            tls,
             upstream: `${names.proxyContainer}:${PROXY_PORTS.public}`,
         });
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });

@@ -2,6 +2,7 @@
 // private key stays a file on the host; ACME keys live on the front's volume).
 import * as fs from "fs";
 import * as path from "path";
+import type { TlsSource } from "../config/types";
 
 /** Ports inside the front container; the host ports map onto them. */
 export const FRONT_PORTS = { https: 443, http: 80 } as const;
@@ -15,14 +16,10 @@ export const FRONT_PATHS = {
     acmeCaRoot: "/etc/caddy/acme-ca-root.pem",
 } as const;
 
-/** Where the certificate comes from. */
-export type FrontTls =
-    | { kind: "files"; certPath: string; keyPath: string }
-    | { kind: "acme"; email: string; directory: string; caRoot: boolean };
-
 export interface FrontConfigInputs {
     publicUrl: string;
-    tls: FrontTls;
+    /** The host's files, or ACME (with the host path of a CA root, uploaded to acmeCaRoot). */
+    tls: TlsSource;
     /** `host:port` of the proxy on the front's network. */
     upstream: string;
 }
@@ -79,7 +76,7 @@ export function renderCaddyfile(s: FrontConfigInputs): string {
                   "\t\tissuer acme {",
                   `\t\t\tdir ${quoted(s.tls.directory)}`,
                   `\t\t\temail ${quoted(s.tls.email)}`,
-                  ...(s.tls.caRoot ? [`\t\t\ttrusted_roots ${FRONT_PATHS.acmeCaRoot}`] : []),
+                  ...(s.tls.caRoot !== undefined ? [`\t\t\ttrusted_roots ${FRONT_PATHS.acmeCaRoot}`] : []),
                   "\t\t}",
                   "\t}",
               ];

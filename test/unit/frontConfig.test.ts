@@ -15,7 +15,7 @@ const files: FrontConfigInputs = {
 };
 const acme: FrontConfigInputs = {
     publicUrl: "https://hub.example.org:8443",
-    tls: { kind: "acme", email: "hub-admin@example.org", directory: "https://acme.example.org/directory", caRoot: true },
+    tls: { kind: "acme", email: "hub-admin@example.org", directory: "https://acme.example.org/directory", caRoot: "/etc/ssl/site/root.crt" },
     upstream: "pyiron-hub-proxy:8000",
 };
 
