@@ -18,7 +18,12 @@ const { namePrefix } = config;
 
 const production = config.mode === "production" ? config : undefined;
 const network = new HubNetwork("network", { namePrefix, front: !!production });
-const volumes = new HubVolumes("volumes", { namePrefix, deleteOnDestroy: config.deleteDataOnDestroy, front: !!production });
+const volumes = new HubVolumes("volumes", {
+    namePrefix,
+    deleteOnDestroy: config.deleteDataOnDestroy,
+    front: !!production,
+    sharedFolders: config.sharedFolders.map((f) => f.name),
+});
 const database = new Database("database", {
     namePrefix,
     image: config.postgresImage,
@@ -79,6 +84,7 @@ const hub = new Hub("hub", {
     userNetwork: network.users.name,
     databaseNetwork: network.database.name,
     dataVolume: volumes.hubData.name,
+    sharedVolumes: Object.fromEntries(Object.entries(volumes.shared).map(([folder, v]) => [folder, v.name])),
     databaseUrl: database.url,
     proxyToken: proxy.apiToken,
     proxyId: proxy.container.id,
@@ -111,6 +117,7 @@ export const volumeNames = {
     postgresData: volumes.postgresData.name,
     ...(volumes.frontData ? { frontData: volumes.frontData.name } : {}),
     userHomes: dockerNames(namePrefix).homeVolume("<username>"),
+    shared: Object.fromEntries(Object.entries(volumes.shared).map(([folder, v]) => [folder, v.name])),
 };
 export const userServerFilter = `label=${labelFilters(namePrefix)[0]}`;
 // Trial mode: where to log in, and as whom (`pulumi stack output --show-secrets trialLogin`).

@@ -139,6 +139,22 @@ def migrate(url, start):
     say(f"the hub database is migrated to JupyterHub {want} (schema {head}); {copy} keeps it as it was before, until you drop it")
 
 
+# The pyiron images' user: what every user server runs as.
+JOVYAN_UID, USERS_GID = 1000, 100
+
+
+def give_shared_folders(paths):
+    """A new shared folder (Docker creates it root-owned) is given to jovyan: writable by
+    every user server, group users kept on what is created in it. A folder an admin has
+    given another owner is left alone."""
+    for path in paths:
+        st = os.stat(path)
+        if st.st_uid == 0 and st.st_gid == 0:
+            os.chown(path, JOVYAN_UID, USERS_GID)
+            os.chmod(path, 0o2775)
+            say(f"shared folder {path} given to uid {JOVYAN_UID}, gid {USERS_GID} (mode 2775)")
+
+
 def main():
     # What the program tells the hub: its release, each release's schema head, and the
     # commands (for this stack) that the messages print.
@@ -150,6 +166,7 @@ def main():
             f"was changed. Leave hubImage unset to build the recipe, or name an image with JupyterHub {want}."
         )
     migrate(os.environ["JUPYTERHUB_DB_URL"], start)
+    give_shared_folders(start.get("shared", []))
     os.execvp(sys.argv[1], sys.argv[1:])
 
 

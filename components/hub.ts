@@ -5,8 +5,9 @@ import * as random from "@pulumi/random";
 import * as path from "path";
 import { commandLine, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
 import type { Identity } from "./identity";
-import { HUB_API_PORT, HUB_ENV, HUB_PATHS, HUB_START_ENV, renderJupyterhubConfig } from "./jupyterhubConfig";
-import { deploymentLabels, dockerNames, PROXY_ID_LABEL, ROLES } from "./names";
+import { HUB_API_PORT, HUB_ENV, HUB_PATHS, HUB_START_ENV, hubSharedPath, renderJupyterhubConfig } from "./jupyterhubConfig";
+import { HubConfigCheck } from "./hubConfigCheck";
+import { deploymentLabels, dockerNames, labelMap, PROXY_ID_LABEL, ROLES } from "./names";
 
 export interface HubArgs {
     /** The validated stack config: the hub takes its settings from it, not from copies. */
@@ -19,6 +20,8 @@ export interface HubArgs {
     userNetwork: pulumi.Input<string>;
     databaseNetwork: pulumi.Input<string>;
     dataVolume: pulumi.Input<string>;
+    /** Shared folders' volumes by folder name: the hub gives a new one to jovyan. */
+    sharedVolumes: Record<string, pulumi.Input<string>>;
     /** Secret `postgresql://` URL of the hub database. */
     databaseUrl: pulumi.Input<string>;
     /** Secret token of the proxy's routing API. */
@@ -37,6 +40,12 @@ export const HUB_TEMPLATES = Object.fromEntries(
     ["error.html"].map((name) => [name, fs.readFileSync(path.join(__dirname, "templates", name), "utf8")]),
 );
 
+/** Python the hub runs beside its config: the spawn rules and the job-activity service. */
+export const HUB_MODULES: Array<[string, string]> = [
+    [HUB_PATHS.spawnModule, fs.readFileSync(path.join(__dirname, "pyiron_hub_spawn.py"), "utf8")],
+    [HUB_PATHS.activityService, fs.readFileSync(path.join(__dirname, "pyiron_hub_activity.py"), "utf8")],
+];
+
 /** The hub's entry point: checks the release, migrates the database behind a copy. */
 export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.py"), "utf8");
 
@@ -44,9 +53,11 @@ export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.
  * What hub-start.py needs to know: the stack's release, the schema head of each release
  * (to name the one that wrote a database), and the commands its messages print.
  */
-export function hubStartSettings(version: HubVersion, stack: string): string {
+export function hubStartSettings(version: HubVersion, stack: string, sharedFolders: string[] = []): string {
     return JSON.stringify({
         version,
+        // Shared folders as the hub mounts them: a new (root-owned) one is given to jovyan.
+        shared: sharedFolders.map(hubSharedPath),
         heads: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, HUB_VERSIONS[v].schemaHead])),
         setVersion: Object.fromEntries(
             HUB_VERSION_NAMES.map((v) => [v, `${setCommand("hubVersion", v, { stack })} && ${commandLine(["pulumi", "up", "--stack", stack])}`]),
@@ -70,6 +81,12 @@ export class Hub extends pulumi.ComponentResource {
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
         this.configFile = renderJupyterhubConfig({ ...config, images: args.images, keycloak: identity.client });
+        // The hub's own packages load the config before the hub is replaced.
+        const check = new HubConfigCheck(`${name}-config-check`, {
+            image: args.imageId,
+            files: { "jupyterhub_config.py": this.configFile, [path.basename(HUB_PATHS.spawnModule)]: HUB_MODULES[0][1] },
+            labels: labelMap(config.namePrefix, ROLES.configCheck),
+        }, { parent: this });
         this.container = new docker.Container(`${name}-container`, {
             name: names.hubContainer,
             image: args.imageId,
@@ -77,10 +94,11 @@ export class Hub extends pulumi.ComponentResource {
             uploads: [
                 { file: HUB_PATHS.config, content: this.configFile },
                 { file: HUB_PATHS.start, content: HUB_START_SCRIPT },
+                ...HUB_MODULES.map(([file, content]) => ({ file, content })),
                 ...Object.entries(HUB_TEMPLATES).map(([name, content]) => ({ file: `${HUB_PATHS.templates}/${name}`, content })),
             ],
             envs: [
-                `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack())}`,
+                `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack(), Object.keys(args.sharedVolumes))}`,
                 pulumi.interpolate`${HUB_ENV.dbUrl}=${args.databaseUrl}`,
                 pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
                 pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,
@@ -91,6 +109,7 @@ export class Hub extends pulumi.ComponentResource {
                 // DockerSpawner starts and stops user servers through the host's engine.
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
+                ...Object.entries(args.sharedVolumes).map(([folder, volumeName]) => ({ volumeName, containerPath: hubSharedPath(folder) })),
             ],
             tmpfs: { [HUB_PATHS.runtime]: "mode=0755" },
             networksAdvanced: [
@@ -116,7 +135,7 @@ export class Hub extends pulumi.ComponentResource {
             wait: true,
             waitTimeout: 300,
             labels: [...deploymentLabels(config.namePrefix, ROLES.hub), { label: PROXY_ID_LABEL, value: args.proxyId }],
-        }, { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter });
+        }, { parent: this, deleteBeforeReplace: true, dependsOn: [...args.startAfter, check] });
         this.registerOutputs({ container: this.container.name });
     }
 }

@@ -16,6 +16,12 @@ export const HUB_PATHS = {
     start: "/srv/jupyterhub/hub-start.py",
     // Page templates over JupyterHub's own (templates/error.html).
     templates: "/srv/jupyterhub/templates",
+    // Beside the config, which imports it (profiles, shared folders).
+    spawnModule: "/srv/jupyterhub/pyiron_hub_spawn.py",
+    // The service that reports activity of servers with running jobs.
+    activityService: "/srv/jupyterhub/pyiron_hub_activity.py",
+    // Shared folders as the hub mounts them, to give a new one to jovyan.
+    shared: "/srv/jupyterhub/shared",
 } as const;
 
 /** The environment variables through which the hub gets its secrets. */
@@ -70,7 +76,8 @@ export const USER_HOME = "/home/jovyan";
 /** The stack config's keys that jupyterhub_config.py is made of, typed by the schema. */
 export type RenderedKeys =
     | "namePrefix" | "images" | "memLimit" | "cpuLimit" | "pidsLimit" | "maxActiveServers" | "maxConcurrentSpawns" | "idleTimeout"
-    | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc";
+    | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc"
+    | "profiles" | "sharedFolders" | "keepServersWithRunningJobs" | "extraConfig";
 
 /** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
 export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
@@ -87,6 +94,10 @@ const START_TIMEOUT = 600;
 // Above the hub's and the database's 0: under host memory pressure user servers go first.
 export const USER_OOM_SCORE_ADJ = 500;
 const HTTP_TIMEOUT = 300;
+/** Seconds between two rounds of the idle culler. */
+export const CULL_EVERY = 60;
+/** The hub service that keeps servers with running jobs from being culled (pyiron_hub_activity.py). */
+export const JOB_ACTIVITY_SERVICE = "job-activity";
 
 /** The Keycloak end-session URL that brings the user back to the hub. */
 export function logoutRedirectUrl(s: Pick<JupyterhubConfigInputs, "publicUrl" | "keycloak">): string {
@@ -119,13 +130,20 @@ function hubSection(s: JupyterhubConfigInputs): Section {
                 scopes: ["list:users", "read:users:activity", "read:servers", "delete:servers"],
                 services: ["idle-culler"],
             },
+            ...(s.keepServersWithRunningJobs ? [{
+                name: JOB_ACTIVITY_SERVICE,
+                scopes: ["list:users", "read:servers", "admin:server_state", "users:activity"],
+                services: [JOB_ACTIVITY_SERVICE],
+            }] : []),
         ]],
         ["public_url", `${s.publicUrl}/`],
         ["services", [
             {
                 name: "idle-culler",
-                command: ["python3", "-m", "jupyterhub_idle_culler", `--timeout=${s.idleTimeout}`],
+                // Every minute, so a server goes within about a minute of its timeout.
+                command: ["python3", "-m", "jupyterhub_idle_culler", `--timeout=${s.idleTimeout}`, `--cull-every=${CULL_EVERY}`],
             },
+            ...(s.keepServersWithRunningJobs ? [{ name: JOB_ACTIVITY_SERVICE, command: ["python3", HUB_PATHS.activityService] }] : []),
         ]],
         ["spawner_class", "dockerspawner.DockerSpawner"],
         ["template_paths", [HUB_PATHS.templates]],
@@ -146,8 +164,9 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
         allowed[label] = image;
     }
     return [
-        // Insertion order is the order of the spawn form.
-        ["allowed_images", allowed],
+        // Insertion order is the order of the spawn form. With profiles, the spawn rules
+        // decide per user (spawnRulesLines).
+        ...(s.profiles.length === 0 ? [["allowed_images", allowed] as [string, PyValue]] : []),
         ["cpu_limit", s.cpuLimit],
         ["environment", {
             // Only with hpc: the clusters, for the start hook of the images' HPC layer.
@@ -186,6 +205,84 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
     ];
 }
 
+/** True when anything of the config depends on a user's Keycloak groups. */
+export function usesGroups(s: Pick<JupyterhubConfigInputs, "allowedGroups" | "profiles" | "sharedFolders">): boolean {
+    return s.allowedGroups.length > 0 || s.profiles.some((p) => p.groups) || s.sharedFolders.some((f) => f.groups);
+}
+
+/** Where the hub mounts a shared folder (to give a new one to jovyan). */
+export function hubSharedPath(name: string): string {
+    return `${HUB_PATHS.shared}/${name}`;
+}
+
+/**
+ * Profiles and shared folders: the data SpawnRules (pyiron_hub_spawn.py) decides from, as
+ * Python literals, and the hooks it provides. Nothing when the stack uses neither, so such
+ * a stack renders as before.
+ */
+function spawnRulesLines(s: JupyterhubConfigInputs): string[] {
+    if (s.profiles.length === 0 && s.sharedFolders.length === 0) {
+        return [];
+    }
+    const names = dockerNames(s.namePrefix);
+    const images: { [label: string]: string } = Object.create(null);
+    for (const { label, image } of s.images) {
+        images[label] = image;
+    }
+    const profiles: PyValue = s.profiles.length === 0 ? null : s.profiles.map((p) => {
+        const cpu = p.cpuLimit ?? s.cpuLimit;
+        return {
+            name: p.name,
+            groups: p.groups ?? null,
+            images: p.images,
+            mem_limit: p.memLimit ?? s.memLimit,
+            cpu_limit: cpu,
+            environment: threadEnvironment(cpu),
+        };
+    });
+    const folders: PyValue = s.sharedFolders.map((f) => ({
+        volume: names.sharedVolume(f.name),
+        path: f.mountPath,
+        read_only: f.readOnly,
+        groups: f.groups ?? null,
+    }));
+    const lines = [
+        "",
+        "# Profiles by Keycloak group and shared folders: pyiron_hub_spawn.py, beside this file",
+        "import sys",
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))",
+        "from pyiron_hub_spawn import SpawnRules",
+        "",
+        "spawn_rules = SpawnRules(",
+        `    images=${py(images)},`,
+        `    profiles=${py(profiles)},`,
+        `    shared_folders=${py(folders)},`,
+        `    home_volumes=${py({ [names.homeVolume("{username}")]: USER_HOME })},`,
+        ")",
+    ];
+    if (s.profiles.length > 0) {
+        lines.push(
+            "c.DockerSpawner.allowed_images = spawn_rules.allowed_images",
+            "c.DockerSpawner.options_form = spawn_rules.options_form",
+        );
+    }
+    lines.push("c.Spawner.pre_spawn_hook = spawn_rules.pre_spawn_hook");
+    return lines;
+}
+
+/** The admin's own Python, after everything generated, in a section of its own. */
+function extraConfigLines(s: JupyterhubConfigInputs): string[] {
+    if (s.extraConfig === undefined || s.extraConfig.trim() === "") {
+        return [];
+    }
+    return [
+        "",
+        "# ---- extraConfig: written by the hub's admins in the stack config, not generated ----",
+        ...s.extraConfig.split("\n"),
+        "# ---- end of extraConfig ----",
+    ];
+}
+
 function authenticatorSection(s: JupyterhubConfigInputs): Section {
     return [
         ["admin_users", new PySet(s.admins)],
@@ -218,8 +315,10 @@ function oauthSection(s: JupyterhubConfigInputs): Section {
         lines.push(["allowed_users", new PySet(s.allowedUsers)]);
     }
     if (s.allowedGroups.length > 0) {
+        lines.push(["allowed_groups", new PySet(s.allowedGroups)]);
+    }
+    if (usesGroups(s)) {
         lines.push(
-            ["allowed_groups", new PySet(s.allowedGroups)],
             // Keycloak sends "/group" when "full group path" is on; compare without it.
             ["auth_state_groups_key", new PyExpr('lambda auth_state: [g.lstrip("/") for g in auth_state["oauth_user"].get("groups", [])]')],
             ["manage_groups", true],
@@ -277,6 +376,8 @@ export function renderJupyterhubConfig(s: JupyterhubConfigInputs): string {
         ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),
         ...KEYCLOAK_DOWN_HOOK,
         ...emit("GenericOAuthenticator", "Keycloak login and who may log in", oauthSection(s)),
+        ...spawnRulesLines(s),
+        ...extraConfigLines(s),
     ];
     return lines.join("\n") + "\n";
 }

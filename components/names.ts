@@ -31,6 +31,8 @@ export const ROLES = {
     front: "front",
     proxyNetwork: "proxy-network",
     frontData: "front-data",
+    sharedFolder: "shared-folder",
+    configCheck: "config-check",
 } as const;
 
 /** The suffix of every deployment's internal database network. */
@@ -81,6 +83,8 @@ export function dockerNames(namePrefix: string) {
         userContainerPrefix: `${namePrefix}-user`,
         /** A user's home volume, as DockerSpawner templates it (`{username}` is escaped). */
         homeVolume: (username: string) => `${namePrefix}-home-${username}`,
+        /** A shared folder's volume (sharedFolders[].name). */
+        sharedVolume: (name: string) => `${namePrefix}-shared-${name}`,
         /** The home volume of one user. */
         homeVolumeOf: (username: string) => `${namePrefix}-home-${dockerSafe(username)}`,
         /** The server container of one user. */

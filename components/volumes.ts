@@ -8,6 +8,8 @@ export interface HubVolumesArgs {
     deleteOnDestroy: boolean;
     /** A volume for the TLS front's certificates and ACME account (production). */
     front: boolean;
+    /** Names of the shared folders (sharedFolders[].name). */
+    sharedFolders: string[];
 }
 
 /**
@@ -18,6 +20,8 @@ export class HubVolumes extends pulumi.ComponentResource {
     public readonly hubData: docker.Volume;
     public readonly postgresData: docker.Volume;
     public readonly frontData?: docker.Volume;
+    /** Shared folders by name. */
+    public readonly shared: Record<string, docker.Volume>;
 
     constructor(name: string, args: HubVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pyiron:hub:Volumes", name, {}, opts);
@@ -32,6 +36,11 @@ export class HubVolumes extends pulumi.ComponentResource {
         // Kept like the others: a fresh ACME account for every redeploy would soon meet
         // the CA's rate limits.
         this.frontData = args.front ? volume(ROLES.frontData, names.frontDataVolume) : undefined;
+        // Users' files, like their homes: destroy never deletes them, whatever deleteDataOnDestroy says.
+        this.shared = Object.fromEntries(args.sharedFolders.map((folder) => [folder, new docker.Volume(`${name}-shared-${folder}`, {
+            name: names.sharedVolume(folder),
+            labels: deploymentLabels(args.namePrefix, ROLES.sharedFolder),
+        }, { parent: this, retainOnDelete: true })]));
         this.registerOutputs({ hubData: this.hubData.name, postgresData: this.postgresData.name });
     }
 }

@@ -100,13 +100,14 @@ function tlsFileProblem(p: string, name: keyof typeof PEM_LABEL): string | undef
  * What only the Docker host can tell, checked when the engine is this machine's: Docker
  * refuses a CPU limit above the host's CPU count at every spawn.
  */
-function hostProblems(config: { cpuLimit: number }): string[] {
+function hostProblems(config: { cpuLimit: number; profiles: Array<{ cpuLimit?: number }> }): string[] {
     const dockerHost = process.env.DOCKER_HOST ?? pulumi.runtime.allConfig()["docker:host"] ?? "unix:///var/run/docker.sock";
     const cpus = os.cpus().length;
-    if (dockerHost.startsWith("unix://") && cpus > 0 && config.cpuLimit > cpus) {
-        return [`cpuLimit: is ${config.cpuLimit}, but this Docker host has ${cpus} CPUs, and Docker refuses more at every spawn. Fix: ${setCommand("cpuLimit", String(cpus))}`];
-    }
-    return [];
+    if (!dockerHost.startsWith("unix://") || cpus === 0) return [];
+    const limits: Array<[string, number | undefined]> = [["cpuLimit", config.cpuLimit], ...config.profiles.map((p, i): [string, number | undefined] => [`profiles[${i}].cpuLimit`, p.cpuLimit])];
+    return limits
+        .filter(([, limit]) => limit !== undefined && limit > cpus)
+        .map(([key, limit]) => `${key}: is ${limit}, but this Docker host has ${cpus} CPUs, and Docker refuses more at every spawn. Fix: ${setCommand(key, String(cpus))}`);
 }
 
 /**
@@ -117,6 +118,10 @@ export function loadConfig(): StackConfig {
     try {
         const config = parseConfig(projectKeys(pulumi.runtime.allConfig()));
         const problems: string[] = hostProblems(config);
+        // It is written into jupyterhub_config.py, which is no secret: a secret must stay in the environment.
+        if (config.extraConfig !== undefined && isSecretKey(`${PROJECT}:extraConfig`)) {
+            problems.push(`extraConfig: is stored as a secret, but it is written into the hub's config file, which is not one. Keep secrets out of it (read them from the environment), then: ${rmCommand("extraConfig")}, and set it again without --secret`);
+        }
         if (config.mode === "trial") {
             if (problems.length > 0) throw new ConfigError(problems);
             return config;

@@ -30,9 +30,12 @@ export function setCommand(key: string, value: string, opts: { path?: boolean; l
     return pulumiCommand(["config", "set", ...stackArgs(opts), ...(usePath ? ["--path"] : [])], [key, value]);
 }
 
-/** The command that removes a key. */
+/**
+ * The command that removes a key. `path: false` removes a top-level key whose name holds
+ * a dot or bracket (one set without --path), which --path would read as a nested key.
+ */
 export function rmCommand(key: string, opts: { path?: boolean } & CommandContext = {}): string {
-    const usePath = opts.path || key.includes(".") || key.includes("[");
+    const usePath = opts.path ?? (key.includes(".") || key.includes("["));
     return pulumiCommand(["config", "rm", ...stackArgs(opts), ...(usePath ? ["--path"] : [])], [key]);
 }
 
@@ -69,7 +72,9 @@ export function describeIssue(issue: z.core.$ZodIssue, mode: (typeof MODES)[numb
                     ? `${key}: is for production; a trial stack brings its own Keycloak and serves plain HTTP on localhost. Remove it: ${rmCommand(key)}, or leave trial mode: ${setCommand("mode", "production")}`
                     : `${key}: is only used in trial mode. Remove it: ${rmCommand(key)}, or: ${setCommand("mode", "trial")}`;
             }
-            return `${shown}: is not a config key of this project. Remove it: ${rmCommand(key, { path: !!known.key })}`;
+            // A dotted top-level key was set without --path: the nested key was meant.
+            const meant = !known.key && /[.[]/.test(k) ? "; nested keys are set with `pulumi config set --path`" : "";
+            return `${shown}: is not a config key of this project. Remove it: ${rmCommand(key, { path: !!known.key })}${meant}`;
         });
     }
     const { key, doc } = docFor(issue.path);

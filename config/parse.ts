@@ -27,6 +27,8 @@ function browserPort(key: string, port: number, problems: string[], fallback: st
 
 /** Rules both modes share: networks the hub joins, build args only where they are used. */
 function commonRules(c: CommonConfig, problems: string[]) {
+    profileRules(c, problems);
+    sharedFolderRules(c, problems);
     for (const [i, n] of c.hubExtraNetworks.entries()) {
         // This stack's own networks, or another deployment's, e.g. its database network.
         if (n.startsWith(`${c.namePrefix}-`) || n.endsWith(DATABASE_NETWORK_SUFFIX)) {
@@ -49,6 +51,49 @@ function commonRules(c: CommonConfig, problems: string[]) {
         const other = (HUB_VERSION_NAMES as string[]).includes(tagged) ? `, or: ${setCommand("hubVersion", tagged)}` : "";
         problems.push(`hubBuildArgs.JUPYTERHUB_IMAGE: ${show(base)} is JupyterHub ${tagged}, and hubVersion is ${c.hubVersion}. Fix: ${setCommand("hubBuildArgs.JUPYTERHUB_IMAGE", mirrored)}${other}`);
     }
+}
+
+/** Profiles name images that exist, each decides something, and every image is offered to someone. */
+function profileRules(c: Pick<CommonConfig, "images" | "profiles">, problems: string[]) {
+    if (c.profiles.length === 0) return;
+    const labels = new Set(c.images.map((i) => i.label));
+    const offered = new Set<string>();
+    c.profiles.forEach((p, i) => {
+        p.images.forEach((label, j) => {
+            offered.add(label);
+            if (!labels.has(label)) {
+                const same = c.images.find((img) => img.label.toLowerCase() === label.toLowerCase());
+                const fix = same ? setCommand(`profiles[${i}].images[${j}]`, same.label) : rmCommand(`profiles[${i}].images[${j}]`);
+                problems.push(`profiles[${i}].images[${j}]: ${show(label)} is not a label of images (${c.images.map((img) => img.label).join(", ")}). Fix: ${fix}`);
+            }
+        });
+        // Every image of this profile goes first to an earlier one, for all of its users.
+        const covers = (earlier: (typeof c.profiles)[number]) => earlier.groups === undefined || (p.groups !== undefined && p.groups.every((g) => earlier.groups!.includes(g)));
+        const firsts = p.images.map((label) => c.profiles.slice(0, i).findIndex((e) => e.images.includes(label) && covers(e)));
+        if (firsts.every((k) => k >= 0)) {
+            const by = [...new Set(firsts)].map((k) => `profiles[${k}] (${show(c.profiles[k].name)})`).join(", ");
+            problems.push(`profiles[${i}]: ${show(p.name)} decides nothing: each of its images goes first to ${by}, for every user of its groups. Remove it: ${rmCommand(`profiles[${i}]`)}, or give it other images or narrower groups`);
+        }
+    });
+    let next = c.profiles[0].images.length;
+    c.images.forEach((img, k) => {
+        if (!offered.has(img.label)) {
+            problems.push(`images[${k}]: ${show(img.label)} is in no profile, so no one could start it (it would still be pulled). Offer it: ${setCommand(`profiles[0].images[${next++}]`, img.label)}, or: ${rmCommand(`images[${k}]`)}`);
+        }
+    });
+}
+
+/** Shared folders must not hide one another. */
+function sharedFolderRules(c: Pick<CommonConfig, "sharedFolders">, problems: string[]) {
+    const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+    c.sharedFolders.forEach((f, i) => {
+        const k = c.sharedFolders.findIndex((o, j) => j < i && (inside(f.mountPath, o.mountPath) || inside(o.mountPath, f.mountPath)));
+        if (k >= 0) {
+            const other = c.sharedFolders[k];
+            const what = f.mountPath === other.mountPath ? "is the mount path of" : inside(f.mountPath, other.mountPath) ? "lies inside" : "holds";
+            problems.push(`sharedFolders[${i}].mountPath: ${show(f.mountPath)} ${what} sharedFolders[${k}] (${show(other.mountPath)}); one would hide the other. Fix: ${setCommand(`sharedFolders[${i}].mountPath`, `/home/jovyan/shared/${f.name}`)}`);
+        }
+    });
 }
 
 /** Who may log in must be an explicit choice, and a consistent one. */

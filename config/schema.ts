@@ -53,6 +53,8 @@ export const BOUNDS = {
     groups: 200,
     networks: 10,
     trialUsers: 50,
+    profiles: 50,
+    sharedFolders: 20,
     name: 64,
 } as const;
 
@@ -463,6 +465,70 @@ const hpcSchema = z.strictObject({
     ),
 });
 
+// DockerSpawner's mem_limit and cpu_limit, as the global keys and each profile give them.
+const memLimitValue = text(16)
+            .pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
+)
+            .transform((s) => s.toUpperCase())
+            .refine((s) => memoryBytes(s) >= 64 * 1024 ** 2, { error: "is below 64M, too little for a Jupyter server" })
+            .refine((s) => memoryBytes(s) <= 4 * 1024 ** 4, { error: "is above 4T, more than a Docker host has" });
+const cpuLimitValue = numeric(
+            z
+                .number({ error: "is not a number of CPUs, e.g. 1 or 0.5" })
+                .positive({ error: "must be greater than 0", abort: true })
+                .min(0.01, { error: "is below 0.01, the least Docker accepts" })
+                .max(1024, { error: "is more CPUs than any host has" })
+                .refine((n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, {
+                    error: "has more than two decimals (Docker counts CPUs in hundredths here)",
+                }),
+        );
+
+// Profiles: which images (labels of `images`) a user's groups get, and with which limits.
+const profileSchema = z.strictObject({
+    name: imageLabel,
+    // Unset: everyone. An empty list would offer the profile to no one.
+    groups: uniqueList(groupName, "group", BOUNDS.groups).min(1, { error: "is empty: leave groups out to offer the profile to everyone" }).optional(),
+    images: uniqueList(imageLabel, "image label", BOUNDS.images, (l) => l.toLowerCase()).min(1, { error: "is empty: name at least one label of `images`" }),
+    memLimit: memLimitValue.optional(),
+    cpuLimit: cpuLimitValue.optional(),
+});
+
+/** Where the home volume is mounted; a shared folder must not hide it, nor hide what pyiron keeps in it. */
+export const SHARED_FOLDER_ROOTS = ["/home/jovyan", "/srv", "/mnt", "/data"] as const;
+
+// A directory in the user server: DockerSpawner formats it ({} would be a placeholder),
+// Docker reads `:` and `,` as mount options.
+const mountPath = text(255).pipe(
+    z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]*$/, { error: "is not an absolute path of letters, digits and . _ / -" })
+        .refine((p) => !/(^|\/)\.\.?(\/|$)|\/\/|\/$/.test(p), { error: "is not a plain path (it has ., .., // or a trailing /)" })
+        .refine((p) => SHARED_FOLDER_ROOTS.some((r) => p.startsWith(`${r}/`)), {
+            error: `is not below ${SHARED_FOLDER_ROOTS.join(", ")}: a folder elsewhere would hide the image's own files, and one at the home itself would hide the home`,
+        })
+        .refine((p) => !/\/\./.test(p), { error: "has a hidden part (a name starting with a dot), where programs keep each user's keys and settings (~/.ssh, ~/.jupyter): a shared one would hand them to others" })
+        .refine((p) => !/^\/home\/jovyan\/pyiron(\/|$)/.test(p), { error: "is in ~/pyiron, where pyiron keeps each user's own projects and resources" }),
+);
+
+const sharedFolderSchema = z.strictObject({
+    // The Docker volume is <namePrefix>-shared-<name>.
+    name: text(BOUNDS.name).pipe(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, { error: "is not a volume name: lower-case letters, digits and _ . - only, starting with a letter or digit" })),
+    mountPath,
+    readOnly: boolean().default(false),
+    groups: uniqueList(groupName, "group", BOUNDS.groups).min(1, { error: "is empty: leave groups out to share the folder with everyone" }).optional(),
+});
+
+/** Most characters of extraConfig. */
+export const EXTRA_CONFIG_MAX = 32 * 1024;
+// Python source: lines and indentation, nothing that hides code from a reader (bidi
+// controls, zero-width characters) or that the file cannot hold.
+const EXTRA_CONFIG_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+const extraConfigValue = z
+    .string()
+    .max(EXTRA_CONFIG_MAX, { error: `is longer than ${EXTRA_CONFIG_MAX} characters` })
+    .refine((v) => !v.includes("\r"), { error: "has Windows line ends (CR): save the file with Unix line ends" })
+    .refine((v) => !EXTRA_CONFIG_CONTROL.test(v), { error: "holds a control character or an invisible one (bidi, zero-width) that would hide code from a reader" })
+    .transform((v) => v.replace(/\s+$/, ""));
 // Keys both modes share.
 const commonShape = {
     allowAll: field(boolean().default(false), {
@@ -499,37 +565,16 @@ const commonShape = {
             path: true,
         },
     ),
-    memLimit: field(
-        text(16)
-            .pipe(z.string().regex(MEM_LIMIT, { error: "is not a memory size: use a number and one of the units K, M, G, T, e.g. 2G" })
-)
-            .transform((s) => s.toUpperCase())
-            .refine((s) => memoryBytes(s) >= 64 * 1024 ** 2, { error: "is below 64M, too little for a Jupyter server" })
-            .refine((s) => memoryBytes(s) <= 4 * 1024 ** 4, { error: "is above 4T, more than a Docker host has" })
-            .default("2G"),
-        {
-            description: "Memory limit of each user server (1024-based units K, M, G, T; 64M to 4T).",
-            type: "size",
-            example: "2G",
-        },
-    ),
-    cpuLimit: field(
-        numeric(
-            z
-                .number({ error: "is not a number of CPUs, e.g. 1 or 0.5" })
-                .positive({ error: "must be greater than 0", abort: true })
-                .min(0.01, { error: "is below 0.01, the least Docker accepts" })
-                .max(1024, { error: "is more CPUs than any host has" })
-                .refine((n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, {
-                    error: "has more than two decimals (Docker counts CPUs in hundredths here)",
-                }),
-        ).default(1),
-        {
-            description: "CPU limit of each user server, in CPUs (0.01 to the Docker host's CPU count, at most two decimals).",
-            type: "number",
-            example: "1.5",
-        },
-    ),
+    memLimit: field(memLimitValue.default("2G"), {
+        description: "Memory limit of each user server (1024-based units K, M, G, T; 64M to 4T). A profile may set its own.",
+        type: "size",
+        example: "2G",
+    }),
+    cpuLimit: field(cpuLimitValue.default(1), {
+        description: "CPU limit of each user server, in CPUs (0.01 to the Docker host's CPU count, at most two decimals). A profile may set its own.",
+        type: "number",
+        example: "1.5",
+    }),
     pidsLimit: field(
         numeric(z.number({ error: "is not a number of processes" }).int({ error: "must be a whole number" }).min(64, {
             error: "is under 64: JupyterLab, a kernel and a pyiron job need more processes and threads",
@@ -583,6 +628,43 @@ const commonShape = {
             example: "3600",
         },
     ),
+    profiles: field(
+        z
+            .array(profileSchema)
+            .max(BOUNDS.profiles, { error: `lists more than ${BOUNDS.profiles} profiles` })
+            .refine((ps) => new Set(ps.map((p) => p.name.toLowerCase())).size === ps.length, { error: "names the same profile twice (names differing only in case count as the same)" })
+            .default([]),
+        {
+            description: `Profiles by Keycloak group (at most ${BOUNDS.profiles}). Each: \`name\` (shown in the spawn form); \`groups\` (unset: everyone); \`images\` (labels of \`images\`); optional \`memLimit\` and \`cpuLimit\` (unset: the global keys). A user is offered every image of every profile of their groups; for an image in several of them, the first such profile in this list decides the limits. The hub refuses a spawn of an image the user's profiles do not offer. Unset: every user gets every image with the global limits.`,
+            type: "list of profiles",
+            example: "",
+            path: true,
+        },
+    ),
+    sharedFolders: field(
+        z
+            .array(sharedFolderSchema)
+            .max(BOUNDS.sharedFolders, { error: `lists more than ${BOUNDS.sharedFolders} shared folders` })
+            .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, { error: "names the same folder twice" })
+            .default([]),
+        {
+            description: `Docker volumes mounted into user servers (at most ${BOUNDS.sharedFolders}). Each: \`name\` (the volume is \`<namePrefix>-shared-<name>\`); \`mountPath\` (below ${SHARED_FOLDER_ROOTS.map((r) => `\`${r}\``).join(", ")}, not hidden and not in \`~/pyiron\`); \`readOnly\` (default false; admins get it read-write, to fill it); \`groups\` (unset: everyone). Owned by the images' jovyan (uid 1000, gid 100) at creation; \`pulumi destroy\` keeps them, like homes.`,
+            type: "list of folders",
+            example: "",
+            path: true,
+        },
+    ),
+    keepServersWithRunningJobs: field(boolean().default(true), {
+        description: "Let the idle culler spare a user server while a process the user started runs in it (a pyiron job, a script in a terminal), however long its notebook has been idle; see the README, Idle culling and running jobs. Off: only JupyterHub's own activity counts.",
+        type: "boolean",
+        example: "true",
+    }),
+    extraConfig: field(extraConfigValue.optional(), {
+        description: `Admin-written Python appended to the generated jupyterhub_config.py, in a marked section, for a JupyterHub or DockerSpawner setting no key covers (at most ${EXTRA_CONFIG_MAX} characters). Checked before the hub is replaced: it must compile and load with the hub's own packages, and name only traits that exist. Stored in plain text (never \`--secret\`): read secrets from the environment.`,
+        type: "Python",
+        // No example: a fix that set one would overwrite the admin's code.
+        example: "",
+    }),
     httpsPort: field(
         port(443),
         {

@@ -35,6 +35,16 @@ export function goldenSettings(): JupyterhubConfigInputs {
         allowAll: false,
         allowedUsers: ["bob"],
         allowedGroups: ["pyiron-users"],
+        profiles: [
+            { name: "dft", groups: ["dft"], images: ["pyiron_atomistics", "pyiron_base"], memLimit: "8G", cpuLimit: 4 },
+            { name: "students", images: ["pyiron_base", "pyiron_md"] },
+        ],
+        sharedFolders: [
+            { name: "potentials", mountPath: "/home/jovyan/shared/potentials", readOnly: true },
+            { name: "dft-workspace", mountPath: "/home/jovyan/shared/dft", readOnly: false, groups: ["dft"] },
+        ],
+        keepServersWithRunningJobs: true,
+        extraConfig: 'c.JupyterHub.template_vars = {"announcement": "Maintenance on Friday"}',
         keycloak: {
             clientId: "jupyterhub",
             authorizeUrl: "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/auth",
@@ -53,4 +63,9 @@ export function writeTlsFiles(dir: string, tag = "one", names = { key: "hub.key"
     fs.writeFileSync(keyPath, `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`);
     fs.writeFileSync(certPath, `-----BEGIN CERTIFICATE-----\ncert ${tag}\n-----END CERTIFICATE-----\n`);
     return { keyPath, certPath };
+}
+
+/** The golden settings without profiles, shared folders and extraConfig: a stack from before they existed. */
+export function plain(): JupyterhubConfigInputs {
+    return { ...goldenSettings(), profiles: [], sharedFolders: [], extraConfig: undefined };
 }

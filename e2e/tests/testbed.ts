@@ -157,7 +157,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 }
 
 /** Runs Python code in a fresh kernel of a user's server; returns what it printed. */
-export async function runInKernel(user: string, token: string, code: string, seconds = 180): Promise<string> {
+export async function runInKernel(user: string, token: string, code: string, seconds = 180, opts: { keepKernel?: boolean } = {}): Promise<string> {
     const created = await hubRequest("POST", `/user/${user}/api/kernels`, { token, body: { name: "python3" } });
     if (created.status !== 201) throw new Error(`starting a kernel: ${created.status} ${created.body}`);
     const kernel = JSON.parse(created.body).id;
@@ -196,7 +196,8 @@ export async function runInKernel(user: string, token: string, code: string, sec
         });
     } finally {
         ws.close();
-        await hubRequest("DELETE", `/user/${user}/api/kernels/${kernel}`, { token });
+        // A kept kernel sits idle, as a notebook left open does (a job it started lives on).
+        if (!opts.keepKernel) await hubRequest("DELETE", `/user/${user}/api/kernels/${kernel}`, { token });
     }
 }
 

@@ -16,9 +16,9 @@ c.JupyterHub.db_url = os.environ["JUPYTERHUB_DB_URL"]
 c.JupyterHub.hub_connect_ip = "pyiron-hub-hub"
 c.JupyterHub.hub_ip = "0.0.0.0"
 c.JupyterHub.hub_port = 8081
-c.JupyterHub.load_roles = [{"name": "idle-culler", "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"], "services": ["idle-culler"]}]
+c.JupyterHub.load_roles = [{"name": "idle-culler", "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"], "services": ["idle-culler"]}, {"name": "job-activity", "scopes": ["list:users", "read:servers", "admin:server_state", "users:activity"], "services": ["job-activity"]}]
 c.JupyterHub.public_url = "https://hub.example.org/"
-c.JupyterHub.services = [{"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600"]}]
+c.JupyterHub.services = [{"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=60"]}, {"name": "job-activity", "command": ["python3", "/srv/jupyterhub/pyiron_hub_activity.py"]}]
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
 c.JupyterHub.template_paths = ["/srv/jupyterhub/templates"]
 
@@ -31,7 +31,6 @@ c.ConfigurableHTTPProxy.should_start = False
 c.Spawner.default_url = "/lab"
 
 # User servers: image choice, limits, network and home volume
-c.DockerSpawner.allowed_images = {"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"}
 c.DockerSpawner.cpu_limit = 1.5
 c.DockerSpawner.environment = {"MKL_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.pyiron-jupyterhub.deployment": "pyiron-hub", "org.pyiron-jupyterhub.role": "user-server"}}
@@ -85,3 +84,22 @@ c.GenericOAuthenticator.token_url = "https://keycloak.example.org/realms/pyiron/
 c.GenericOAuthenticator.userdata_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/userinfo"
 c.GenericOAuthenticator.username_claim = "preferred_username"
 c.GenericOAuthenticator.validate_server_cert = True
+
+# Profiles by Keycloak group and shared folders: pyiron_hub_spawn.py, beside this file
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pyiron_hub_spawn import SpawnRules
+
+spawn_rules = SpawnRules(
+    images={"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"},
+    profiles=[{"name": "dft", "groups": ["dft"], "images": ["pyiron_atomistics", "pyiron_base"], "mem_limit": "8G", "cpu_limit": 4, "environment": {"MKL_NUM_THREADS": "4", "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}}, {"name": "students", "groups": None, "images": ["pyiron_base", "pyiron_md"], "mem_limit": "2G", "cpu_limit": 1.5, "environment": {"MKL_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}}],
+    shared_folders=[{"volume": "pyiron-hub-shared-potentials", "path": "/home/jovyan/shared/potentials", "read_only": True, "groups": None}, {"volume": "pyiron-hub-shared-dft-workspace", "path": "/home/jovyan/shared/dft", "read_only": False, "groups": ["dft"]}],
+    home_volumes={"pyiron-hub-home-{username}": "/home/jovyan"},
+)
+c.DockerSpawner.allowed_images = spawn_rules.allowed_images
+c.DockerSpawner.options_form = spawn_rules.options_form
+c.Spawner.pre_spawn_hook = spawn_rules.pre_spawn_hook
+
+# ---- extraConfig: written by the hub's admins in the stack config, not generated ----
+c.JupyterHub.template_vars = {"announcement": "Maintenance on Friday"}
+# ---- end of extraConfig ----

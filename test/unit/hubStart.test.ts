@@ -123,3 +123,26 @@ describe("the hub's entry point", () => {
         assert.equal(revisionOf(url), HUB_VERSIONS["5.5"].schemaHead);
     });
 });
+
+describe("shared folders at the hub's start", () => {
+    it("gives a new (root-owned) folder to jovyan with the group bit set, and leaves one an admin gave away alone", () => {
+        assert.equal(process.getuid?.(), 0, "this test changes owners: run it as root, as CI does");
+        const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "shared-new-"));
+        const given = fs.mkdtempSync(path.join(os.tmpdir(), "shared-given-"));
+        fs.chownSync(fresh, 0, 0);
+        fs.chownSync(given, 1234, 1234);
+        fs.chmodSync(given, 0o750);
+        const r = spawnSync(hubPython("5.5"), ["-c", [
+            "import importlib.util, json, sys",
+            "spec = importlib.util.spec_from_file_location('hub_start', sys.argv[1])",
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+            "m.give_shared_folders(json.loads(sys.argv[2]))",
+        ].join("\n"), START, JSON.stringify([fresh, given])], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const f = fs.statSync(fresh);
+        assert.deepEqual([f.uid, f.gid, (f.mode & 0o7777).toString(8)], [1000, 100, "2775"]);
+        const g = fs.statSync(given);
+        assert.deepEqual([g.uid, g.gid, (g.mode & 0o7777).toString(8)], [1234, 1234, "750"]);
+        assert.match(r.stderr, /shared folder .*shared-new-.* given to uid 1000, gid 100/);
+    });
+});

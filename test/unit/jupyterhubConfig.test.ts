@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { logoutRedirectUrl, renderJupyterhubConfig, threadEnvironment } from "../../components/jupyterhubConfig";
+import { JupyterhubConfigInputs, logoutRedirectUrl, renderJupyterhubConfig, threadEnvironment } from "../../components/jupyterhubConfig";
 import { env, py, PyExpr, PySet } from "../../components/pyLiteral";
-import { goldenSettings } from "../fixtures";
+import { goldenSettings, plain } from "../fixtures";
 
 const GOLDEN = path.join(__dirname, "..", "golden", "jupyterhub_config.py");
 
@@ -65,25 +65,74 @@ describe("jupyterhub_config.py renderer", () => {
     });
 
     it("offers the images in the configured order, the first one as default", () => {
-        const s = { ...goldenSettings(), images: [{ label: "zeta", image: "z/z:1" }, { label: "alpha", image: "a/a:1" }] };
+        const s = { ...plain(), images: [{ label: "zeta", image: "z/z:1" }, { label: "alpha", image: "a/a:1" }] };
         const out = renderJupyterhubConfig(s);
         assert.match(out, /^c\.DockerSpawner\.allowed_images = \{"zeta": "z\/z:1", "alpha": "a\/a:1"\}$/m);
         assert.match(out, /^c\.DockerSpawner\.image = "z\/z:1"$/m);
     });
 
     it("writes allow_all only when everyone may log in, and no lists then", () => {
-        const out = renderJupyterhubConfig({ ...goldenSettings(), allowAll: true, allowedUsers: [], allowedGroups: [] });
+        const out = renderJupyterhubConfig({ ...plain(), allowAll: true, allowedUsers: [], allowedGroups: [] });
         assert.match(out, /^c\.GenericOAuthenticator\.allow_all = True$/m);
         assert.doesNotMatch(out, /allowed_users|allowed_groups|manage_groups/);
     });
 
-    it("turns on group management only when groups grant access", () => {
-        const users = renderJupyterhubConfig({ ...goldenSettings(), allowedGroups: [] });
+    it("turns on group management only when groups grant access or decide profiles and shared folders", () => {
+        const users = renderJupyterhubConfig({ ...plain(), allowedGroups: [] });
         assert.doesNotMatch(users, /manage_groups|auth_state_groups_key/);
         const groups = renderJupyterhubConfig({ ...goldenSettings(), allowedUsers: [] });
         assert.match(groups, /^c\.GenericOAuthenticator\.allowed_groups = \{"pyiron-users"\}$/m);
         assert.match(groups, /^c\.GenericOAuthenticator\.manage_groups = True$/m);
         assert.doesNotMatch(groups, /allowed_users/);
+        const changes: Array<[string, Partial<JupyterhubConfigInputs>]> = [
+            ["a profile", { profiles: [{ name: "dft", groups: ["dft"], images: ["pyiron_base"] }] }],
+            ["a shared folder", { sharedFolders: [{ name: "dft", mountPath: "/srv/dft", readOnly: false, groups: ["dft"] }] }],
+        ];
+        for (const [what, change] of changes) {
+            const out = renderJupyterhubConfig({ ...plain(), allowedGroups: [], ...change });
+            assert.match(out, /^c\.GenericOAuthenticator\.manage_groups = True$/m, what);
+            assert.doesNotMatch(out, /allowed_groups/, what);
+        }
+    });
+
+    it("renders a stack without profiles, shared folders and extraConfig as before: one static image list, no spawn rules", () => {
+        const out = renderJupyterhubConfig(plain());
+        assert.match(out, /^c\.DockerSpawner\.allowed_images = \{"pyiron_base": /m);
+        assert.doesNotMatch(out, /spawn_rules|pre_spawn_hook|options_form|extraConfig|import sys/);
+    });
+
+    it("with profiles, lets the spawn rules decide the images per user, with each profile's limits or the global ones", () => {
+        const out = renderJupyterhubConfig(goldenSettings());
+        assert.doesNotMatch(out, /^c\.DockerSpawner\.allowed_images = \{/m);
+        assert.match(out, /^c\.DockerSpawner\.allowed_images = spawn_rules\.allowed_images$/m);
+        assert.match(out, /^c\.Spawner\.pre_spawn_hook = spawn_rules\.pre_spawn_hook$/m);
+        // dft sets its own; students take memLimit 2G and cpuLimit 1.5, with 2 threads.
+        assert.match(out, /"name": "dft", "groups": \["dft"\], "images": \["pyiron_atomistics", "pyiron_base"\], "mem_limit": "8G", "cpu_limit": 4, "environment": \{"MKL_NUM_THREADS": "4"/);
+        assert.match(out, /"name": "students", "groups": None, "images": \["pyiron_base", "pyiron_md"\], "mem_limit": "2G", "cpu_limit": 1\.5, "environment": \{"MKL_NUM_THREADS": "2"/);
+    });
+
+    it("mounts shared folders through the spawn rules, by volume name, read-only where asked", () => {
+        const out = renderJupyterhubConfig({ ...plain(), sharedFolders: goldenSettings().sharedFolders });
+        assert.match(out, /"volume": "pyiron-hub-shared-potentials", "path": "\/home\/jovyan\/shared\/potentials", "read_only": True, "groups": None/);
+        assert.match(out, /^c\.Spawner\.pre_spawn_hook = spawn_rules\.pre_spawn_hook$/m);
+        // No profiles: the image list stays static, and no form of the rules'.
+        assert.match(out, /^c\.DockerSpawner\.allowed_images = \{/m);
+        assert.doesNotMatch(out, /options_form/);
+    });
+
+    it("appends extraConfig verbatim after everything generated, between markers", () => {
+        const extra = "def hook(spawner):\n    spawner.environment['X'] = '1'\n\nc.Spawner.post_stop_hook = hook";
+        const out = renderJupyterhubConfig({ ...goldenSettings(), extraConfig: extra });
+        assert.ok(out.endsWith(`# ---- extraConfig: written by the hub's admins in the stack config, not generated ----\n${extra}\n# ---- end of extraConfig ----\n`), out.slice(-400));
+    });
+
+    it("runs the job-activity service, with its role, only when keepServersWithRunningJobs is on", () => {
+        const on = renderJupyterhubConfig(goldenSettings());
+        assert.match(on, /\{"name": "job-activity", "command": \["python3", "\/srv\/jupyterhub\/pyiron_hub_activity\.py"\]\}/);
+        assert.match(on, /"scopes": \["list:users", "read:servers", "admin:server_state", "users:activity"\], "services": \["job-activity"\]/);
+        const off = renderJupyterhubConfig({ ...goldenSettings(), keepServersWithRunningJobs: false });
+        assert.doesNotMatch(off, /job-activity/);
+        assert.match(off, /--cull-every=60/);
     });
 
     it("uses the proxy container with the token from the environment, and starts no proxy of its own", () => {

@@ -12,7 +12,8 @@ import { HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion } from "../../config";
 import { goldenSettings } from "../fixtures";
 import { hubPython } from "../python";
 
-const CHECK = path.join(__dirname, "..", "python", "check_hub_config.py");
+const CHECK = path.join(__dirname, "..", "..", "components", "hub_config_check.py");
+const SPAWN_MODULE = path.join(__dirname, "..", "..", "components", "pyiron_hub_spawn.py");
 const RECIPE = path.join(__dirname, "..", "..", "hub-image");
 
 function python(version: HubVersion): string {
@@ -26,6 +27,8 @@ function check(content: string, version: HubVersion = "5.5"): { ok: boolean; out
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-config-"));
     const file = path.join(dir, "jupyterhub_config.py");
     fs.writeFileSync(file, content);
+    // Beside the config, as in the hub container.
+    fs.copyFileSync(SPAWN_MODULE, path.join(dir, "pyiron_hub_spawn.py"));
     const r = spawnSync(PYTHON, [CHECK, file], { encoding: "utf8" });
     fs.rmSync(dir, { recursive: true });
     return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
@@ -92,6 +95,44 @@ describe("the config check itself", () => {
     });
 });
 
+describe("extraConfig, as the check before a hub update sees it", () => {
+    const withExtra = (extraConfig: string) => check(renderJupyterhubConfig({ ...goldenSettings(), extraConfig }));
+
+    it("passes a setting of a class the hub configures, or of one of its base classes", () => {
+        const r = withExtra('c.JupyterHub.template_vars = {"announcement": "x"}\nc.OAuthenticator.refresh_pre_spawn = True');
+        assert.ok(r.ok, r.output);
+    });
+
+    it("names the line of extraConfig that does not compile", () => {
+        const r = withExtra("c.JupyterHub.shutdown_on_logout = True\nif True\n    pass");
+        assert.ok(!r.ok);
+        assert.match(r.output, /^extraConfig line 2: does not compile/m);
+    });
+
+    it("names the line of extraConfig that raises while the config loads", () => {
+        const r = withExtra("import kubespawner_not_installed");
+        assert.ok(!r.ok);
+        assert.match(r.output, /^extraConfig line 1: raises ModuleNotFoundError/m);
+    });
+
+    it("refuses a class the hub does not configure, and a trait with a typo", () => {
+        const r = withExtra('c.KubeSpawner.image = "x"\nc.Spawner.mem_limt = "1G"');
+        assert.ok(!r.ok);
+        assert.match(r.output, /^extraConfig line 1: c\.KubeSpawner: not a class this hub configures/m);
+        assert.match(r.output, /^extraConfig line 2: c\.Spawner\.mem_limt: Spawner has no such configurable trait/m);
+    });
+});
+
+describe("the hub's Python modules, with the hub's packages", () => {
+    for (const file of ["test_spawn_rules.py", "test_job_activity.py"]) {
+        it(`${file}: every case passes`, () => {
+            const r = spawnSync(python("5.5"), [path.join(__dirname, "..", "python", file)], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stderr, /^Ran [1-9]\d* tests/m);
+        });
+    }
+});
+
 describe("a Keycloak outage with the hub's real OAuthenticator", () => {
     const HOOK = path.join(__dirname, "..", "python", "keycloak_down_hook.py");
     const hookAnswer = (userdataUrl: string): unknown => {
@@ -99,6 +140,7 @@ describe("a Keycloak outage with the hub's real OAuthenticator", () => {
         const content = renderJupyterhubConfig({ ...settings, keycloak: { ...settings.keycloak, userdataUrl } });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-hook-"));
         fs.writeFileSync(path.join(dir, "jupyterhub_config.py"), content);
+        fs.copyFileSync(SPAWN_MODULE, path.join(dir, "pyiron_hub_spawn.py"));
         const r = spawnSync(python("5.5"), [HOOK, path.join(dir, "jupyterhub_config.py")], { encoding: "utf8" });
         fs.rmSync(dir, { recursive: true });
         assert.equal(r.status, 0, r.stderr);

@@ -63,6 +63,19 @@ describe("loading the stack config", () => {
         assert.doesNotMatch(e.message, /s3cret/);
     });
 
+    it("refuses extraConfig stored as a secret: it goes into a file that is none, and its text is not shown", async () => {
+        const e = await loadError(stackConfig({ "pyiron-jupyterhub:extraConfig": "c.JupyterHub.template_vars = {'k': 'hidden-value'}" }), [...SECRET_KEYS, "pyiron-jupyterhub:extraConfig"]);
+        assert.match(e.message, /extraConfig: is stored as a secret, but it is written into the hub's config file.*pulumi config rm extraConfig/);
+        assert.doesNotMatch(e.message, /hidden-value/);
+    });
+
+    it("refuses a profile's CPU limit above this host's CPU count, naming the profile", async () => {
+        const cpus = os.cpus().length;
+        const profiles = JSON.stringify([{ name: "big", images: ["pyiron_base", "pyiron_atomistics", "pyiron_md"], cpuLimit: cpus + 1 }]);
+        const e = await loadError(stackConfig({ "pyiron-jupyterhub:profiles": profiles }));
+        assert.match(e.message, new RegExp(`profiles\\[0\\]\\.cpuLimit: is ${cpus + 1}, but this Docker host has ${cpus} CPUs.*Fix: pulumi config set --path 'profiles\\[0\\]\\.cpuLimit' ${cpus}`));
+    });
+
     it("refuses a missing client secret, with the --secret command", async () => {
         const config = stackConfig();
         delete config["pyiron-jupyterhub:keycloakClientSecret"];

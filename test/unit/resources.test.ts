@@ -23,6 +23,7 @@ const recorded: Recorded[] = installMocks(
         "pyiron-jupyterhub:memLimit": "3G",
         "pyiron-jupyterhub:cpuLimit": "1.5",
         "pyiron-jupyterhub:hubExtraNetworks": JSON.stringify(["keycloak-net"]),
+        "pyiron-jupyterhub:sharedFolders": JSON.stringify([{ name: "potentials", mountPath: "/home/jovyan/shared/potentials", readOnly: true }]),
     },
     ["pyiron-jupyterhub:keycloakClientSecret"],
 );
@@ -124,7 +125,14 @@ describe("resource graph", () => {
         assert.deepEqual(hub.volumes, [
             { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
             { volumeName: "pyiron-hub-hub-data", containerPath: "/srv/jupyterhub/data" },
+            // To give a new shared folder to jovyan as the hub starts.
+            { volumeName: "pyiron-hub-shared-potentials", containerPath: "/srv/jupyterhub/shared/potentials" },
         ]);
+        const start = JSON.parse(hub.envs.find((e: string) => e.startsWith("PYIRON_HUB_START=")).slice("PYIRON_HUB_START=".length));
+        assert.deepEqual(start.shared, ["/srv/jupyterhub/shared/potentials"]);
+        // The spawn rules and the job-activity service sit beside the config.
+        const files = hub.uploads.map((u: any) => u.file);
+        assert.ok(files.includes("/srv/jupyterhub/pyiron_hub_spawn.py") && files.includes("/srv/jupyterhub/pyiron_hub_activity.py"), files.join(", "));
         assert.deepEqual(hub.tmpfs, { "/run/jupyterhub": "mode=0755" });
         assert.equal(hub.ports, undefined);
         assert.equal(hub.restart, "unless-stopped");
@@ -194,6 +202,16 @@ describe("resource graph", () => {
         assert.equal(hub.deleteBeforeReplace, true);
     });
 
+    it("starts the hub only after the hub image has loaded exactly the config the hub gets", () => {
+        const hub = container("hub-container");
+        const check = one("pulumi-nodejs:dynamic:Resource", "hub-config-check");
+        assert.ok(hub.dependencies.includes(check.urn));
+        const files = inputsOf(check).files;
+        assert.equal(files["jupyterhub_config.py"], inputsOf(hub).uploads[0].content);
+        assert.deepEqual(Object.keys(files).sort(), ["hub_config_check.py", "jupyterhub_config.py", "pyiron_hub_spawn.py"]);
+        assert.equal(inputsOf(check).image, inputsOf(hub).image);
+    });
+
     it("orders the user-server cleanup after the hub and before the user network, selecting by label", () => {
         const cleaner = one("pulumi-nodejs:dynamic:Resource", "user-servers");
         assert.deepEqual(cleaner.inputs.labels, ["org.pyiron-jupyterhub.deployment=pyiron-hub", "org.pyiron-jupyterhub.role=user-server"]);
@@ -236,7 +254,7 @@ describe("resource graph", () => {
             `JUPYTERHUB_CRYPT_KEY=${mockHex("hub-crypt-key")}`,
             `JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${mockSecret("database-password")}@pyiron-hub-postgres:5432/jupyterhub`,
             `OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`,
-            `PYIRON_HUB_START=${hubStartSettings("5.5", "test")}`,
+            `PYIRON_HUB_START=${hubStartSettings("5.5", "test", ["potentials"])}`,
         ]);
         const pg = container("database-container");
         assert.ok(isSecret(pg.inputs.envs), "Postgres's envs are secret");
@@ -289,6 +307,7 @@ describe("resource graph", () => {
             "database-password",
             "front-container",
             "front-image",
+            "hub-config-check",
             "hub-container",
             "hub-cookie-secret",
             "hub-crypt-key",
@@ -307,6 +326,7 @@ describe("resource graph", () => {
             "volumes-front-data",
             "volumes-hub-data",
             "volumes-postgres-data",
+            "volumes-shared-potentials",
         ]);
     });
 });
@@ -322,14 +342,17 @@ describe("component options", () => {
         assert.equal(r.inputs.build, undefined);
     });
 
-    it("lets destroy delete the volumes only when deleteDataOnDestroy is set", async () => {
+    it("lets destroy delete the volumes only when deleteDataOnDestroy is set, and never a shared folder", async () => {
         const { HubVolumes } = await import("../../components/volumes");
-        const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true, front: true });
+        const v = new HubVolumes("doomed", { namePrefix: "x", deleteOnDestroy: true, front: true, sharedFolders: ["pot"] });
         await valueOf(v.hubData.name);
         await settled();
         assert.equal(one("docker:index/volume:Volume", "doomed-hub-data").retainOnDelete, false);
         assert.equal(one("docker:index/volume:Volume", "doomed-postgres-data").retainOnDelete, false);
         assert.equal(one("docker:index/volume:Volume", "doomed-front-data").retainOnDelete, false);
+        const shared = one("docker:index/volume:Volume", "doomed-shared-pot");
+        assert.equal(shared.retainOnDelete, true);
+        assert.equal(shared.inputs.name, "x-shared-pot");
     });
 
     it("builds the HPC layer on every user image with hpc, and users spawn those", async () => {

@@ -1,0 +1,109 @@
+"""Spawn rules of the stack config: profiles by Keycloak group, and shared folders.
+
+The generated jupyterhub_config.py imports this module (it sits beside the config) and
+hands it the stack config's images, profiles and shared folders. The hub, not the form,
+decides: a spawn of an image the user's profiles do not offer is refused here, whatever
+the request says.
+"""
+
+import html
+import json
+
+from tornado import web
+
+
+def cpus(n):
+    return f"{n:g} CPU" + ("" if n == 1 else "s")
+
+
+def group_names(user):
+    return {g.name for g in user.groups}
+
+
+def requested_image(spawner):
+    """The image the request that starts the server names; None when it names none.
+
+    JupyterHub then reuses the options of the user's last start, which may name an
+    image their profiles no longer offer.
+    """
+    handler = getattr(spawner, "handler", None)
+    request = getattr(handler, "request", None)
+    if request is None or request.method != "POST":
+        return None
+    if "json" in request.headers.get("Content-Type", ""):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        return body.get("image") if isinstance(body, dict) else None
+    return handler.get_body_argument("image", None)
+
+
+class SpawnRules:
+    def __init__(self, images, profiles, shared_folders, home_volumes):
+        # images: label -> image reference, in the stack config's order.
+        # profiles: [{"name", "groups" (None: everyone), "images", "mem_limit", "cpu_limit", "environment"}]
+        #   in the stack config's order; None when the stack has no profiles.
+        # shared_folders: [{"volume", "path", "read_only", "groups" (None: everyone)}]
+        # home_volumes: DockerSpawner volumes every server gets (the home).
+        self.images = images
+        self.profiles = profiles
+        self.shared_folders = shared_folders
+        self.home_volumes = home_volumes
+
+    def offers(self, user):
+        """label -> the profile that decides its limits: the first of the user's profiles offering it."""
+        groups = group_names(user)
+        offers = {}
+        for profile in self.profiles or []:
+            if profile["groups"] is None or groups.intersection(profile["groups"]):
+                for label in profile["images"]:
+                    offers.setdefault(label, profile)
+        return offers
+
+    def allowed_images(self, spawner):
+        if self.profiles is None:
+            return dict(self.images)
+        return {label: self.images[label] for label in self.offers(spawner.user)}
+
+    def options_form(self, spawner):
+        """The image choice, with each image's limits; no form for a single choice."""
+        choices = [(label, f" ({p['name']}: {p['mem_limit']} memory, {cpus(p['cpu_limit'])})") for label, p in self.offers(spawner.user).items()]
+        if len(choices) <= 1:
+            return ""
+        options = "\n".join(
+            f'<option value="{html.escape(label)}"{" selected" if i == 0 else ""}>{html.escape(label + note)}</option>'
+            for i, (label, note) in enumerate(choices)
+        )
+        return (
+            '<label for="image">Select an image:</label>\n'
+            f'<select class="form-control" name="image" required autofocus>\n{options}\n</select>'
+        )
+
+    def pre_spawn_hook(self, spawner):
+        user = spawner.user
+        if self.profiles is not None:
+            offers = self.offers(user)
+            if not offers:
+                raise web.HTTPError(403, f"No profile of this hub is open to {user.name}'s groups, so there is no image to start. Ask an admin to add you to a group.")
+            label = spawner.user_options.get("image") or next(iter(offers))
+            if label not in offers:
+                if requested_image(spawner) is not None:
+                    raise web.HTTPError(403, f"The image {label!r} is not offered to {user.name}: choose one of {', '.join(offers)}.")
+                # A last choice no longer offered (groups or profiles changed): the first image offered.
+                label = next(iter(offers))
+            # DockerSpawner resolves the label against allowed_images, which gives the same set.
+            spawner.user_options = {**spawner.user_options, "image": label}
+            profile = offers[label]
+            spawner.mem_limit = profile["mem_limit"]
+            spawner.cpu_limit = profile["cpu_limit"]
+            spawner.extra_host_config = {**spawner.extra_host_config, "memswap_limit": profile["mem_limit"]}
+            spawner.environment = {**spawner.environment, **profile["environment"]}
+        groups = group_names(user)
+        volumes = dict(self.home_volumes)
+        for folder in self.shared_folders:
+            if folder["groups"] is None or groups.intersection(folder["groups"]):
+                # Admins get read-only folders read-write, to fill them.
+                mode = "ro" if folder["read_only"] and not user.admin else "rw"
+                volumes[folder["volume"]] = {"bind": folder["path"], "mode": mode}
+        spawner.volumes = volumes
