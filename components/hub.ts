@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as path from "path";
-import { commandLine, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
+import { commandLine, dockerHost, HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, setCommand, StackConfig } from "../config";
 import type { Identity } from "./identity";
 import { HUB_API_PORT, HUB_ENV, HUB_PATHS, HUB_START_ENV, hubSharedPath, renderJupyterhubConfig } from "./jupyterhubConfig";
 import { HubConfigCheck } from "./hubConfigCheck";
@@ -84,6 +84,7 @@ export class Hub extends pulumi.ComponentResource {
         // The hub's own packages load the config before the hub is replaced.
         const check = new HubConfigCheck(`${name}-config-check`, {
             image: args.imageId,
+            dockerHost: dockerHost(),
             files: { "jupyterhub_config.py": this.configFile, [path.basename(HUB_PATHS.spawnModule)]: HUB_MODULES[0][1] },
             labels: labelMap(config.namePrefix, ROLES.configCheck),
         }, { parent: this });

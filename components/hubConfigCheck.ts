@@ -19,6 +19,8 @@ export interface HubConfigCheckInputs {
     files: Record<string, string>;
     /** Labels of the throwaway container. */
     labels: Record<string, string>;
+    /** The Docker engine of the stack (DOCKER_HOST or docker:host). */
+    dockerHost: string;
 }
 
 // Pulumi's marker of a value not known during a preview.
@@ -32,12 +34,12 @@ export const checkProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: HubConfigCheckInputs | undefined, news: HubConfigCheckInputs) {
         const same = olds !== undefined && olds.image === news.image && JSON.stringify(olds.files) === JSON.stringify(news.files);
         const known = typeof news.image === "string" && news.image !== UNKNOWN && Object.values(news.files ?? {}).every((f) => typeof f === "string" && f !== UNKNOWN);
-        const dockerHost: string = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
-        if (same || !known || !dockerHost.startsWith("unix://")) {
+        // Only a local engine's socket; another engine is not checked (README, extraConfig).
+        const socketPath = typeof news.dockerHost === "string" && news.dockerHost.startsWith("unix://") ? news.dockerHost.slice("unix://".length) : undefined;
+        if (same || !known || socketPath === undefined || !require("fs").existsSync(socketPath)) {
             return { inputs: news };
         }
         const http = require("http");
-        const socketPath = dockerHost.slice("unix://".length);
         const call = (method: string, p: string, body?: unknown, timeout = 60000) =>
             new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
                 const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -55,20 +57,35 @@ export const checkProvider: pulumi.dynamic.ResourceProvider = {
         if ((await call("GET", `/images/${encodeURIComponent(news.image)}/json`)).status !== 200) {
             return { inputs: news };
         }
+        // Checks that an interrupted run left behind go first.
+        const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(news.labels).map(([k, v]) => `${k}=${v}`) }));
+        const left = await call("GET", `/containers/json?all=1&filters=${filters}`);
+        for (const c of left.status === 200 ? JSON.parse(left.body.toString()) as Array<{ Id: string }> : []) {
+            await call("DELETE", `/containers/${c.Id}?force=1`);
+        }
         const names = Object.keys(news.files).sort();
-        // Each file in a variable of its own; the bootstrap writes them and runs the checker.
+        // The files travel in environment variables, in pieces: Linux takes at most 128 KiB
+        // in one, and 20000 characters are at most 80 KB of UTF-8.
+        const PIECE = 20000;
+        const env: string[] = [];
+        const pieces = names.map((name, i) => {
+            const text = news.files[name];
+            const n = Math.max(1, Math.ceil(text.length / PIECE));
+            for (let j = 0; j < n; j++) env.push(`PYIRON_CHECK_${i}_${j}=${text.slice(j * PIECE, (j + 1) * PIECE)}`);
+            return n;
+        });
         const bootstrap = [
             "import os, subprocess, sys, tempfile",
             "d = tempfile.mkdtemp()",
-            `for i, name in enumerate(${JSON.stringify(names)}):`,
-            "    open(os.path.join(d, name), 'w').write(os.environ[f'PYIRON_CHECK_FILE_{i}'])",
+            `for i, (name, n) in enumerate(zip(${JSON.stringify(names)}, ${JSON.stringify(pieces)})):`,
+            "    open(os.path.join(d, name), 'w').write(''.join(os.environ[f'PYIRON_CHECK_{i}_{j}'] for j in range(n)))",
             "sys.exit(subprocess.call([sys.executable, os.path.join(d, 'hub_config_check.py'), os.path.join(d, 'jupyterhub_config.py')]))",
         ].join("\n");
         const created = await call("POST", "/containers/create", {
             Image: news.image,
             Entrypoint: ["python3", "-c", bootstrap],
             Cmd: [],
-            Env: names.map((name, i) => `PYIRON_CHECK_FILE_${i}=${news.files[name]}`),
+            Env: env,
             Labels: news.labels,
             NetworkDisabled: true,
             HostConfig: { NetworkMode: "none", Memory: 1024 ** 3, CapDrop: ["ALL"] },
@@ -94,13 +111,12 @@ export const checkProvider: pulumi.dynamic.ResourceProvider = {
                 i += 8 + size;
             }
             const lines = out.split("\n").filter((l) => l.trim() !== "" && !/: \d+ problem\(s\)$/.test(l)).slice(0, 20);
-            return {
-                inputs: news,
-                failures: [{
-                    property: "files",
-                    reason: `the hub's config does not load with the hub's packages, so the hub was left as it is:\n${lines.join("\n")}\nFix extraConfig (the lines are counted from its first), or remove it: pulumi config rm extraConfig`,
-                }],
-            };
+            const inExtra = lines.some((l) => l.startsWith("extraConfig line "));
+            const fix = inExtra
+                ? "Fix extraConfig (its lines are counted from its first), or remove it: pulumi config rm extraConfig"
+                : "The generated part fails: does hubImage hold the packages of hubVersion's release? The hub recipe (hubImage unset) does.";
+            // No property: Pulumi would print the whole config before the reason.
+            return { inputs: news, failures: [{ property: "", reason: `the hub's config does not load with the hub image's packages, so the hub was left as it is:\n${lines.join("\n")}\n${fix}` }] };
         } finally {
             await call("DELETE", `/containers/${id}?force=1`);
         }
@@ -109,7 +125,7 @@ export const checkProvider: pulumi.dynamic.ResourceProvider = {
         return { id: "hub-config-check", outs: inputs };
     },
     async diff(_id: string, olds: HubConfigCheckInputs, news: HubConfigCheckInputs) {
-        return { changes: olds.image !== news.image || JSON.stringify(olds.files) !== JSON.stringify(news.files) || JSON.stringify(olds.labels) !== JSON.stringify(news.labels) };
+        return { changes: JSON.stringify([olds.image, olds.files, olds.labels, olds.dockerHost]) !== JSON.stringify([news.image, news.files, news.labels, news.dockerHost]) };
     },
     async update(_id: string, _olds: HubConfigCheckInputs, news: HubConfigCheckInputs) {
         return { outs: news };
@@ -118,6 +134,8 @@ export const checkProvider: pulumi.dynamic.ResourceProvider = {
 
 export interface HubConfigCheckArgs {
     image: pulumi.Input<string>;
+    /** The Docker engine of the stack. */
+    dockerHost: string;
     /** The config and the modules it imports, by file name. */
     files: Record<string, string>;
     labels: Record<string, string>;
@@ -126,6 +144,6 @@ export interface HubConfigCheckArgs {
 /** Passes when the hub's own packages load its config; the hub is created after it. */
 export class HubConfigCheck extends pulumi.dynamic.Resource {
     constructor(name: string, args: HubConfigCheckArgs, opts?: pulumi.CustomResourceOptions) {
-        super(checkProvider, name, { image: args.image, files: { ...args.files, "hub_config_check.py": CHECKER }, labels: args.labels }, opts);
+        super(checkProvider, name, { image: args.image, files: { ...args.files, "hub_config_check.py": CHECKER }, labels: args.labels, dockerHost: args.dockerHost }, opts);
     }
 }

@@ -18,11 +18,12 @@ from traitlets.config import Config, Configurable, PyFileConfigLoader
 from dockerspawner import DockerSpawner
 from jupyterhub.app import JupyterHub
 from jupyterhub.auth import Authenticator
+from jupyterhub.crypto import CryptKeeper
 from jupyterhub.proxy import ConfigurableHTTPProxy
 from jupyterhub.spawner import Spawner
 from oauthenticator.generic import GenericOAuthenticator
 
-CONFIGURED = (JupyterHub, ConfigurableHTTPProxy, Spawner, DockerSpawner, Authenticator, GenericOAuthenticator)
+CONFIGURED = (JupyterHub, ConfigurableHTTPProxy, Spawner, DockerSpawner, Authenticator, GenericOAuthenticator, CryptKeeper)
 # A section may name a configured class or any configurable class it inherits from.
 CLASSES = {k.__name__: k for c in CONFIGURED for k in c.mro() if isinstance(k, type) and issubclass(k, Configurable) and k is not Configurable}
 EXTRA_MARK = "# ---- extraConfig:"

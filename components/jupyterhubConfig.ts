@@ -257,7 +257,6 @@ function spawnRulesLines(s: JupyterhubConfigInputs): string[] {
         `    images=${py(images)},`,
         `    profiles=${py(profiles)},`,
         `    shared_folders=${py(folders)},`,
-        `    home_volumes=${py({ [names.homeVolume("{username}")]: USER_HOME })},`,
         ")",
     ];
     if (s.profiles.length > 0) {
@@ -322,6 +321,8 @@ function oauthSection(s: JupyterhubConfigInputs): Section {
             // Keycloak sends "/group" when "full group path" is on; compare without it.
             ["auth_state_groups_key", new PyExpr('lambda auth_state: [g.lstrip("/") for g in auth_state["oauth_user"].get("groups", [])]')],
             ["manage_groups", true],
+            // Groups as Keycloak has them now, not as at the last login, decide each spawn.
+            ["refresh_pre_spawn", true],
         );
     }
     return lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

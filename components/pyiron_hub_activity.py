@@ -3,15 +3,18 @@
 pyiron runs a job in a process of its own while the notebook's kernel sits idle; the idle
 culler only sees JupyterHub's activity (browser traffic, kernels busy), so it would stop
 the server, and the job with it. Every INTERVAL seconds this service lists the processes
-of each running user server (Docker's `top`, from outside: the image is not changed) and,
-when one of them counts as a job, reports activity for that server to the hub.
+of each running user server (Docker's `top`, from outside: the image is not changed) and
+reports activity for that server to the hub while its jobs compute.
 
-A process counts when it has run for MIN_AGE seconds or more, is not a zombie, and is
-none of: the Jupyter server, the processes it runs in (the image's init and start
-scripts), and its direct children (kernels, terminal shells, language servers). So a
-pyiron job started from a notebook (a child of the kernel), a script run in a terminal (a
-child of its shell), and a process that detached itself all count; an idle kernel, an
-idle terminal, Docker's health checks and `docker exec` do not.
+A server runs a job when the processes outside the Jupyter server used MIN_CPU seconds of
+CPU or more since the previous round. Outside the Jupyter server means none of: the
+Jupyter server itself, the processes it runs in (the image's init and start scripts), its
+direct children (kernels, terminal shells, language servers), zombies, and what Docker
+runs beside the container's init (health checks, `docker exec`). So a pyiron job started
+from a notebook (a child of the kernel), a script run in a terminal (a child of its shell)
+and a process that detached itself all count while they compute; an idle kernel, helpers
+that wait (multiprocessing's resource tracker, an idle worker pool), an idle `sleep` and
+Docker's health checks do not.
 """
 
 import datetime
@@ -24,8 +27,8 @@ import urllib.parse
 import urllib.request
 
 INTERVAL = int(os.environ.get("PYIRON_ACTIVITY_INTERVAL", "60"))
-MIN_AGE = int(os.environ.get("PYIRON_ACTIVITY_MIN_AGE", "30"))
-PS_ARGS = "-eo pid,ppid,stat,etimes,args"
+MIN_CPU = float(os.environ.get("PYIRON_ACTIVITY_MIN_CPU", "3"))
+PS_ARGS = "-eo pid,ppid,stat,cputimes,args"
 # The Jupyter server of the pyiron images (and of Jupyter's docker-stacks).
 SERVER = re.compile(r"(?:^|[/\s])(?:jupyterhub-singleuser|jupyter-labhub|jupyter-lab|jupyter-server|jupyter-notebook)(?:\s|$)|-m jupyterhub\.singleuser(?:\s|$)")
 
@@ -33,30 +36,46 @@ log = logging.getLogger("pyiron-activity")
 
 
 def job_processes(rows):
-    """The rows (pid, ppid, stat, etimes, args) that count as jobs; none when no Jupyter server is found."""
+    """The rows (pid, ppid, stat, cpu seconds, args) outside the Jupyter server; none when no server is found."""
     procs = {r[0]: r for r in rows}
-    servers = sorted((r for r in rows if SERVER.search(r[4])), key=lambda r: -r[3])
+
+    def top(pid):
+        while procs[pid][1] in procs:
+            pid = procs[pid][1]
+        return pid
+
+    # The container's init is the oldest process whose parent is outside the container;
+    # others like it are Docker's exec sessions (health checks, docker exec).
+    tops = sorted({top(pid) for pid in procs})
+    if not tops:
+        return []
+    init = tops[0]
+    servers = [r for r in rows if SERVER.search(r[4]) and top(r[0]) == init]
     if not servers:
         return []
-    server = servers[0][0]  # the oldest: a Jupyter server the user started later is a job
+    server = min(servers, key=lambda r: r[0])[0]  # the first: a Jupyter server the user started later is a job
     excluded = {server}
     parent = procs[server][1]
-    while parent in procs and parent not in excluded:
+    while parent in procs:
         excluded.add(parent)
         parent = procs[parent][1]
     excluded.update(pid for pid, ppid, *_ in rows if ppid == server)
-    return [r for r in rows if r[0] not in excluded and "Z" not in r[2] and r[3] >= MIN_AGE]
+    return [r for r in rows if r[0] not in excluded and "Z" not in r[2] and top(r[0]) == init]
+
+
+def cpu_used(jobs, before):
+    """CPU seconds the jobs used since `before` ({pid: cpu seconds} of the previous round)."""
+    return sum(cpu - before.get(pid, 0) for pid, _, _, cpu, _ in jobs if cpu >= before.get(pid, 0))
 
 
 def parse_top(top):
-    """Docker's top answer as (pid, ppid, stat, etimes, args) rows."""
+    """Docker's top answer as (pid, ppid, stat, cpu seconds, args) rows."""
     titles = [t.upper() for t in top["Titles"]]
-    i = {name: titles.index(name) for name in ("PID", "PPID", "STAT")}
-    elapsed = titles.index("ELAPSED")
+    i = {name: titles.index(name) for name in ("PID", "PPID", "STAT", "TIME")}
     rows = []
     for p in top.get("Processes") or []:
         try:
-            rows.append((int(p[i["PID"]]), int(p[i["PPID"]]), p[i["STAT"]], int(p[elapsed]), " ".join(p[elapsed + 1:])))
+            rows.append((int(p[i["PID"]]), int(p[i["PPID"]]), p[i["STAT"]], int(p[i["TIME"]]), " ".join(p[i["TIME"] + 1:])))
         except (ValueError, IndexError):
             continue
     return rows
@@ -93,11 +112,12 @@ def main():
 
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(asctime)s %(name)s] %(message)s")
     client = docker.from_env(timeout=30)
-    busy = {}
+    cpu = {}  # (user, server) -> {pid: cpu seconds} of the previous round
+    busy = set()
     warned = set()
     while True:
         try:
-            seen = {}
+            seen, now_busy = {}, set()
             for user, name, cid in running_servers():
                 try:
                     jobs = job_processes(parse_top(client.api.top(cid, ps_args=PS_ARGS)))
@@ -107,17 +127,21 @@ def main():
                         warned.add(str(e))
                         log.warning("cannot list the processes of %s's server (%s); its jobs do not count as activity", user, e)
                     continue
-                if not jobs:
+                key = (user, name)
+                seen[key] = {pid: c for pid, _, _, c, _ in jobs}
+                # The first round of a server only takes its measure.
+                if key not in cpu or cpu_used(jobs, cpu[key]) < MIN_CPU:
                     continue
-                seen[(user, name)] = jobs[0][4][:120]
-                now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+                now_busy.add(key)
+                stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
                 path = f"/users/{urllib.parse.quote(user, safe='')}/activity"
-                hub("POST", path, {"last_activity": now, "servers": {name: {"last_activity": now}}})
-                if busy.get((user, name)) is None:
-                    log.info("%s's server %r runs a job (%d processes, e.g. %s): reported as active", user, name, len(jobs), seen[(user, name)])
-            for key in set(busy) - set(seen):
+                hub("POST", path, {"last_activity": stamp, "servers": {name: {"last_activity": stamp}}})
+                if key not in busy:
+                    top_job = max(jobs, key=lambda r: r[3])
+                    log.info("%s's server %r runs a job (%d processes, e.g. pid %d: %s): reported as active", user, name, len(jobs), top_job[0], top_job[4][:120])
+            for key in busy - now_busy:
                 log.info("%s's server %r runs no job any more: the idle culler may stop it after the idle timeout", *key)
-            busy = seen
+            cpu, busy = seen, now_busy
         except Exception as e:  # the hub restarting, Docker busy: try again next round
             log.warning("activity round failed: %s", e)
         time.sleep(INTERVAL)

@@ -28,28 +28,32 @@ def requested_image(spawner):
     """
     handler = getattr(spawner, "handler", None)
     request = getattr(handler, "request", None)
-    if request is None or request.method != "POST":
+    if request is None:
         return None
-    if "json" in request.headers.get("Content-Type", ""):
+    # The spawn page takes options from the query too.
+    if handler.get_query_argument("image", None) is not None:
+        return handler.get_query_argument("image")
+    if request.method != "POST":
+        return None
+    body = (request.body or b"").strip()
+    if body.startswith(b"{"):
         try:
-            body = json.loads(request.body or b"{}")
+            parsed = json.loads(body)
         except ValueError:
             return None
-        return body.get("image") if isinstance(body, dict) else None
+        return parsed.get("image") if isinstance(parsed, dict) else None
     return handler.get_body_argument("image", None)
 
 
 class SpawnRules:
-    def __init__(self, images, profiles, shared_folders, home_volumes):
+    def __init__(self, images, profiles, shared_folders):
         # images: label -> image reference, in the stack config's order.
         # profiles: [{"name", "groups" (None: everyone), "images", "mem_limit", "cpu_limit", "environment"}]
         #   in the stack config's order; None when the stack has no profiles.
         # shared_folders: [{"volume", "path", "read_only", "groups" (None: everyone)}]
-        # home_volumes: DockerSpawner volumes every server gets (the home).
         self.images = images
         self.profiles = profiles
         self.shared_folders = shared_folders
-        self.home_volumes = home_volumes
 
     def offers(self, user):
         """label -> the profile that decides its limits: the first of the user's profiles offering it."""
@@ -87,6 +91,8 @@ class SpawnRules:
             if not offers:
                 raise web.HTTPError(403, f"No profile of this hub is open to {user.name}'s groups, so there is no image to start. Ask an admin to add you to a group.")
             label = spawner.user_options.get("image") or next(iter(offers))
+            if not isinstance(label, str):
+                raise web.HTTPError(400, "The image must be given by its label, a string.")
             if label not in offers:
                 if requested_image(spawner) is not None:
                     raise web.HTTPError(403, f"The image {label!r} is not offered to {user.name}: choose one of {', '.join(offers)}.")
@@ -100,7 +106,11 @@ class SpawnRules:
             spawner.extra_host_config = {**spawner.extra_host_config, "memswap_limit": profile["mem_limit"]}
             spawner.environment = {**spawner.environment, **profile["environment"]}
         groups = group_names(user)
-        volumes = dict(self.home_volumes)
+        # The configured volumes (the home, and any of extraConfig's), taken once: the
+        # spawner object lives on, and a folder of a group the user left must not stay.
+        if not hasattr(spawner, "_pyiron_base_volumes"):
+            spawner._pyiron_base_volumes = dict(spawner.volumes)
+        volumes = dict(spawner._pyiron_base_volumes)
         for folder in self.shared_folders:
             if folder["groups"] is None or groups.intersection(folder["groups"]):
                 # Admins get read-only folders read-write, to fill them.

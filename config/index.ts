@@ -2,7 +2,7 @@
 // one module each. Everything else imports from here.
 export { configReference, ReferenceRow } from "./reference";
 export { KeycloakClient, OIDC_ENDPOINTS, OIDC_PATH, realmEndpoints, realmOf } from "./keycloak";
-export { loadConfig, projectKeys } from "./load";
+export { dockerHost, loadConfig, projectKeys } from "./load";
 export { HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion, hubVersionOfRevision } from "./hubVersions";
 export { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
 export { commandLine, pulumiCommand, shellWord } from "./shell";

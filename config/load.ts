@@ -96,14 +96,18 @@ function tlsFileProblem(p: string, name: keyof typeof PEM_LABEL): string | undef
     return undefined;
 }
 
+/** The Docker engine the stack deploys to, as the docker provider reads it. */
+export function dockerHost(): string {
+    return process.env.DOCKER_HOST ?? pulumi.runtime.allConfig()["docker:host"] ?? "unix:///var/run/docker.sock";
+}
+
 /**
  * What only the Docker host can tell, checked when the engine is this machine's: Docker
  * refuses a CPU limit above the host's CPU count at every spawn.
  */
 function hostProblems(config: { cpuLimit: number; profiles: Array<{ cpuLimit?: number }> }): string[] {
-    const dockerHost = process.env.DOCKER_HOST ?? pulumi.runtime.allConfig()["docker:host"] ?? "unix:///var/run/docker.sock";
     const cpus = os.cpus().length;
-    if (!dockerHost.startsWith("unix://") || cpus === 0) return [];
+    if (!dockerHost().startsWith("unix://") || cpus === 0) return [];
     const limits: Array<[string, number | undefined]> = [["cpuLimit", config.cpuLimit], ...config.profiles.map((p, i): [string, number | undefined] => [`profiles[${i}].cpuLimit`, p.cpuLimit])];
     return limits
         .filter(([, limit]) => limit !== undefined && limit > cpus)

@@ -76,7 +76,8 @@ function profileRules(c: Pick<CommonConfig, "images" | "profiles">, problems: st
         }
     });
     let next = c.profiles[0].images.length;
-    c.images.forEach((img, k) => {
+    // From the last: each printed `rm` leaves the indexes of those before it as they are.
+    [...c.images.entries()].reverse().forEach(([k, img]) => {
         if (!offered.has(img.label)) {
             problems.push(`images[${k}]: ${show(img.label)} is in no profile, so no one could start it (it would still be pulled). Offer it: ${setCommand(`profiles[0].images[${next++}]`, img.label)}, or: ${rmCommand(`images[${k}]`)}`);
         }
@@ -91,7 +92,11 @@ function sharedFolderRules(c: Pick<CommonConfig, "sharedFolders">, problems: str
         if (k >= 0) {
             const other = c.sharedFolders[k];
             const what = f.mountPath === other.mountPath ? "is the mount path of" : inside(f.mountPath, other.mountPath) ? "lies inside" : "holds";
-            problems.push(`sharedFolders[${i}].mountPath: ${show(f.mountPath)} ${what} sharedFolders[${k}] (${show(other.mountPath)}); one would hide the other. Fix: ${setCommand(`sharedFolders[${i}].mountPath`, `/home/jovyan/shared/${f.name}`)}`);
+            // A path that clashes with no folder.
+            const free = ["/home/jovyan/shared", "/srv/shared", "/mnt/shared", "/data/shared"].map((r) => `${r}/${f.name}`)
+                .find((p) => c.sharedFolders.every((o) => !inside(p, o.mountPath) && !inside(o.mountPath, p)));
+            const fix = free ? setCommand(`sharedFolders[${i}].mountPath`, free) : "give it a path of its own";
+            problems.push(`sharedFolders[${i}].mountPath: ${show(f.mountPath)} ${what} sharedFolders[${k}] (${show(other.mountPath)}); one would hide the other. Fix: ${fix}`);
         }
     });
 }

@@ -124,8 +124,10 @@ const groupName = text(255)
         z
             .string()
             .min(1, { error: "is empty" })
-            .regex(/^[^/]*$/, { error: "is a subgroup path: name the group itself (the hub compares the last part only)" })
-            .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, { error: "is not a group name: letters, digits, spaces and . _ - only, starting with a letter or digit" }),
+            // A subgroup by its path, as the claim has it with "full group path" on (parent/child).
+            .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*(?:\/[A-Za-z0-9][A-Za-z0-9 ._-]*)*$/, {
+                error: "is not a group name or path: letters, digits, spaces and . _ - only, each part starting with a letter or digit, parts joined by single slashes",
+            }),
     );
 
 // Host names, an optional port and a path: what a Keycloak or hub URL needs, no more.
@@ -522,7 +524,9 @@ const sharedFolderSchema = z.strictObject({
 export const EXTRA_CONFIG_MAX = 32 * 1024;
 // Python source: lines and indentation, nothing that hides code from a reader (bidi
 // controls, zero-width characters) or that the file cannot hold.
-const EXTRA_CONFIG_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+// Besides controls: soft hyphens, fillers that Python takes as names (U+3164), word
+// joiners and variation selectors, all invisible in an editor.
+const EXTRA_CONFIG_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/;
 const extraConfigValue = z
     .string()
     .max(EXTRA_CONFIG_MAX, { error: `is longer than ${EXTRA_CONFIG_MAX} characters` })
@@ -655,12 +659,12 @@ const commonShape = {
         },
     ),
     keepServersWithRunningJobs: field(boolean().default(true), {
-        description: "Let the idle culler spare a user server while a process the user started runs in it (a pyiron job, a script in a terminal), however long its notebook has been idle; see the README, Idle culling and running jobs. Off: only JupyterHub's own activity counts.",
+        description: "Let the idle culler spare a user server while a process the user started computes in it (a pyiron job, a script in a terminal), however long its notebook has been idle; see the README, Idle culling and running jobs. Off: only JupyterHub's own activity counts.",
         type: "boolean",
         example: "true",
     }),
     extraConfig: field(extraConfigValue.optional(), {
-        description: `Admin-written Python appended to the generated jupyterhub_config.py, in a marked section, for a JupyterHub or DockerSpawner setting no key covers (at most ${EXTRA_CONFIG_MAX} characters). Checked before the hub is replaced: it must compile and load with the hub's own packages, and name only traits that exist. Stored in plain text (never \`--secret\`): read secrets from the environment.`,
+        description: `Admin-written Python appended to the generated jupyterhub_config.py, in a marked section, for a JupyterHub or DockerSpawner setting no key covers (at most ${EXTRA_CONFIG_MAX} characters). Checked before the hub is replaced: it must compile and load with the hub's own packages, and name only traits that exist. Stored in plain text (never \`--secret\`), and holds no secret.`,
         type: "Python",
         // No example: a fix that set one would overwrite the admin's code.
         example: "",

@@ -78,6 +78,7 @@ c.GenericOAuthenticator.login_service = "Keycloak"
 c.GenericOAuthenticator.logout_redirect_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/logout?client_id=jupyterhub&post_logout_redirect_uri=https%3A%2F%2Fhub.example.org%2Fhub%2F"
 c.GenericOAuthenticator.manage_groups = True
 c.GenericOAuthenticator.oauth_callback_url = "https://hub.example.org/hub/oauth_callback"
+c.GenericOAuthenticator.refresh_pre_spawn = True
 c.GenericOAuthenticator.refresh_user_hook = keep_login_while_keycloak_is_down
 c.GenericOAuthenticator.scope = ["openid", "profile", "email"]
 c.GenericOAuthenticator.token_url = "https://keycloak.example.org/realms/pyiron/protocol/openid-connect/token"
@@ -94,7 +95,6 @@ spawn_rules = SpawnRules(
     images={"pyiron_base": "pyiron/base:2025-11-24", "pyiron_atomistics": "pyiron/pyiron:2025-11-24", "pyiron_md": "pyiron/md:2025-11-24"},
     profiles=[{"name": "dft", "groups": ["dft"], "images": ["pyiron_atomistics", "pyiron_base"], "mem_limit": "8G", "cpu_limit": 4, "environment": {"MKL_NUM_THREADS": "4", "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}}, {"name": "students", "groups": None, "images": ["pyiron_base", "pyiron_md"], "mem_limit": "2G", "cpu_limit": 1.5, "environment": {"MKL_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}}],
     shared_folders=[{"volume": "pyiron-hub-shared-potentials", "path": "/home/jovyan/shared/potentials", "read_only": True, "groups": None}, {"volume": "pyiron-hub-shared-dft-workspace", "path": "/home/jovyan/shared/dft", "read_only": False, "groups": ["dft"]}],
-    home_volumes={"pyiron-hub-home-{username}": "/home/jovyan"},
 )
 c.DockerSpawner.allowed_images = spawn_rules.allowed_images
 c.DockerSpawner.options_form = spawn_rules.options_form

@@ -25,22 +25,26 @@ FOLDERS = [
 HOME = {"hub-home-{username}": "/home/jovyan"}
 
 
-def post(body, content_type="application/json"):
-    """The handler of a POST that starts a server, as the hub hands it to the spawner."""
-    request = SimpleNamespace(method="POST", headers={"Content-Type": content_type}, body=body)
-    form = {"image": "pyiron_atomistics"} if content_type.startswith("application/x-www-form") else {}
-    return SimpleNamespace(request=request, get_body_argument=lambda name, default=None: form.get(name, default))
+def handler(method="POST", body=b"", form=None, query=None):
+    """The handler of a request that starts a server, as the hub hands it to the spawner."""
+    form, query = form or {}, query or {}
+    return SimpleNamespace(
+        request=SimpleNamespace(method=method, body=body),
+        get_body_argument=lambda name, default=None: form.get(name, default),
+        get_query_argument=lambda name, default=None: query.get(name, default),
+    )
 
 
 def spawner(groups, options=None, admin=False, profiles=PROFILES, handler=None):
     user = SimpleNamespace(name="ann", id=1, url="/user/ann/", admin=admin, groups=[SimpleNamespace(name=g) for g in groups])
-    rules = SpawnRules(IMAGES, profiles, FOLDERS, HOME)
+    rules = SpawnRules(IMAGES, profiles, FOLDERS)
     config = Config()
     config.DockerSpawner.allowed_images = rules.allowed_images
     config.DockerSpawner.mem_limit = "1G"
     config.DockerSpawner.cpu_limit = 0.5
     config.DockerSpawner.extra_host_config = {"memswap_limit": "1G", "pids_limit": 2048}
     config.DockerSpawner.environment = {"OMP_NUM_THREADS": "1", "OTHER": "kept"}
+    config.DockerSpawner.volumes = HOME
     s = DockerSpawner(config=config, user=user)
     s.user_options = dict(options or {})
     s.handler = handler
@@ -69,8 +73,13 @@ class Profiles(unittest.TestCase):
         self.assertEqual(s.environment["OTHER"], "kept")
 
     def test_a_forbidden_image_is_refused_by_the_hub_whatever_the_request(self):
-        for handler in (post(b'{"image": "pyiron_atomistics"}'), post(b"image=pyiron_atomistics", "application/x-www-form-urlencoded")):
-            s, rules = spawner(["physics"], {"image": "pyiron_atomistics"}, handler=handler)
+        requests = (
+            handler(body=b'{"image": "pyiron_atomistics"}'),  # API, whatever the Content-Type
+            handler(body=b"image=pyiron_atomistics", form={"image": "pyiron_atomistics"}),  # the form
+            handler(method="GET", query={"image": "pyiron_atomistics"}),  # /hub/spawn?image=
+        )
+        for h in requests:
+            s, rules = spawner(["physics"], {"image": "pyiron_atomistics"}, handler=h)
             with self.assertRaises(web.HTTPError) as e:
                 rules.pre_spawn_hook(s)
             self.assertEqual(e.exception.status_code, 403)
@@ -80,8 +89,8 @@ class Profiles(unittest.TestCase):
 
     def test_a_last_choice_no_longer_offered_falls_back_to_the_first_offered(self):
         # The hub reuses the last start's options when a request names none.
-        for handler in (None, post(b""), SimpleNamespace(request=SimpleNamespace(method="GET", headers={}, body=b""))):
-            s, rules = spawner(["physics"], {"image": "pyiron_atomistics"}, handler=handler)
+        for h in (None, handler(body=b""), handler(method="GET")):
+            s, rules = spawner(["physics"], {"image": "pyiron_atomistics"}, handler=h)
             rules.pre_spawn_hook(s)
             self.assertEqual(s.user_options["image"], "pyiron_base")
             self.assertEqual(s.mem_limit, 2 * 1024**3)
@@ -91,6 +100,12 @@ class Profiles(unittest.TestCase):
         rules.pre_spawn_hook(s)
         self.assertEqual(s.user_options["image"], "pyiron_base")
         self.assertEqual(asyncio.run(s.check_allowed(s.user_options["image"])), "pyiron/base:1")
+
+    def test_an_image_that_is_no_label_is_refused(self):
+        s, rules = spawner(["dft"], {"image": ["pyiron_base"]}, handler=handler(body=b'{"image": ["pyiron_base"]}'))
+        with self.assertRaises(web.HTTPError) as e:
+            rules.pre_spawn_hook(s)
+        self.assertEqual(e.exception.status_code, 400)
 
     def test_a_user_of_no_profile_is_refused_with_a_message(self):
         s, rules = spawner(["physics"], profiles=PROFILES[:1])
@@ -107,6 +122,15 @@ class SharedFolders(unittest.TestCase):
         s, rules = spawner(["dft"])
         rules.pre_spawn_hook(s)
         self.assertEqual(s.volumes["hub-shared-dft"], {"bind": "/home/jovyan/shared/dft", "mode": "rw"})
+
+    def test_keeps_volumes_extra_config_adds_and_drops_a_folder_of_a_group_the_user_left(self):
+        s, rules = spawner(["dft"])
+        s.volumes = {**HOME, "datasets": {"bind": "/srv/datasets", "mode": "ro"}}
+        rules.pre_spawn_hook(s)
+        self.assertIn("hub-shared-dft", s.volumes)
+        s.user.groups = []
+        rules.pre_spawn_hook(s)
+        self.assertEqual(set(s.volumes), {"hub-home-{username}", "datasets", "hub-shared-potentials"})
 
     def test_admins_get_read_only_folders_read_write_to_fill_them(self):
         s, rules = spawner(["physics"], admin=True)

@@ -100,7 +100,8 @@ const CLASSES: Record<string, Row[]> = {
         ["a capital in a trial user", trial({ trial: { users: ["Admin"] } }), /^trial\.users\[0\]: has capital letters/],
     ],
     "group names the claim would never match": [
-        ["a subgroup path", { allowedGroups: ["parent/child"] }, /^allowedGroups\[0\]: is a subgroup path/],
+        ["an empty part of a group path", { allowedGroups: ["parent//child"] }, /^allowedGroups\[0\]: is not a group name or path/],
+        ["a group path ending in a slash", { allowedGroups: ["parent/child/"] }, /^allowedGroups\[0\]: is not a group name or path/],
         ["a newline", { allowedGroups: ["pyiron\nusers"] }, /^allowedGroups\[0\]: holds a control character/],
         ["blanks only", { allowedGroups: ["  "] }, /^allowedGroups\[0\]: is empty/],
         ["markup", { allowedGroups: ["<img src=x onerror=alert(1)>"] }, /^allowedGroups\[0\]: is not a group name/],
@@ -247,8 +248,8 @@ const CLASSES: Record<string, Row[]> = {
     "profiles that name nothing, decide nothing, or use bad group syntax": [
         ["a label not in images", { profiles: [{ name: "dft", images: ["pyiron_lammps"] }] }, /^profiles\[0\]\.images\[0\]: "pyiron_lammps" is not a label of images/],
         ["a label in the wrong case", { profiles: [{ name: "dft", images: ["PYIRON_BASE", "pyiron_atomistics", "pyiron_md"] }] }, /^profiles\[0\]\.images\[0\]: "PYIRON_BASE" is not a label of images.*Fix: pulumi config set --path 'profiles\[0\]\.images\[0\]' pyiron_base/],
-        ["a group path", { profiles: [{ name: "dft", groups: ["/chem/dft"], images: ["pyiron_base"] }] }, /^profiles\[0\]\.groups\[0\]: is a subgroup path/],
-        ["a group with a quote", { profiles: [{ name: "dft", groups: ["dft\"x"], images: ["pyiron_base"] }] }, /^profiles\[0\]\.groups\[0\]: is not a group name/],
+        ["a group path with an empty part", { profiles: [{ name: "dft", groups: ["/chem//dft"], images: ["pyiron_base"] }] }, /^profiles\[0\]\.groups\[0\]: is not a group name or path/],
+        ["a group with a quote", { profiles: [{ name: "dft", groups: ["dft\"x"], images: ["pyiron_base"] }] }, /^profiles\[0\]\.groups\[0\]: is not a group name or path/],
         ["an empty group list", { profiles: [{ name: "dft", groups: [], images: ["pyiron_base"] }] }, /^profiles\[0\]\.groups: is empty: leave groups out/],
         ["no images", { profiles: [{ name: "dft", images: [] }] }, /^profiles\[0\]\.images: is empty/],
         ["the same name twice, in other case", { profiles: [{ name: "dft", images: ["pyiron_base"] }, { name: "DFT", groups: ["x"], images: ["pyiron_md"] }] }, /^profiles: names the same profile twice/],
@@ -285,6 +286,9 @@ const CLASSES: Record<string, Row[]> = {
     "extraConfig that would hide code or break the file": [
         ["a right-to-left override", { extraConfig: "c.JupyterHub.admin_access = False # \u202e" }, /^extraConfig: holds a control character or an invisible one/],
         ["a zero-width space", { extraConfig: "c.JupyterHub.admin\u200baccess = True" }, /^extraConfig: holds a control character or an invisible one/],
+        ["a Hangul filler, which Python takes as a name", { extraConfig: "\u3164 = 1" }, /^extraConfig: holds a control character or an invisible one/],
+        ["a word joiner", { extraConfig: "x = 1\u2060" }, /^extraConfig: holds a control character or an invisible one/],
+        ["a soft hyphen", { extraConfig: "x\u00ad = 1" }, /^extraConfig: holds a control character or an invisible one/],
         ["an escape sequence", { extraConfig: "print('\u001b[2J')" }, /^extraConfig: holds a control character/],
         ["a NUL byte", { extraConfig: "x = 1\u0000" }, /^extraConfig: holds a control character/],
         ["Windows line ends", { extraConfig: "x = 1\r\ny = 2" }, /^extraConfig: has Windows line ends/],

@@ -109,6 +109,11 @@ describe("stack config: accepted input", () => {
         assert.deepEqual(config.allowedGroups, ["pyiron-users"]);
     });
 
+    it("takes a subgroup by its full path, as the claim has it with Keycloak's full group path", () => {
+        const config = parseConfig({ ...validRaw(), allowedGroups: ["/institute/dft", "institute/md team"] });
+        assert.deepEqual(config.allowedGroups, ["institute/dft", "institute/md team"]);
+    });
+
     it("carries the client secret of a production stack, taken from keycloakClientSecret", () => {
         const config = production(validRaw());
         assert.equal(config.clientSecret, "client-secret-value");
