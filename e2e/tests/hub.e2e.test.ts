@@ -151,6 +151,8 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
             // The new image is pulled; of what exists, only the hub container changes.
             "create docker:index/remoteImage:RemoteImage user-images-pyiron_potentialworkshop",
             "replace docker:index/container:Container hub-container",
+            // The hub image loads the new config before the hub is replaced.
+            "update pulumi-nodejs:dynamic:Resource hub-config-check",
         ], described.join("\n"));
 
         pulumi(["up", "--yes", "--skip-preview"]);

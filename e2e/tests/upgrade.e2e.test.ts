@@ -88,6 +88,8 @@ describe("JupyterHub 5.5 to 6.1", { concurrency: 1 }, () => {
             "replace docker:index/container:Container hub-container",
             "replace docker:index/container:Container user-firewall-container",
             "replace docker:index/remoteImage:RemoteImage hub-image-image",
+            // The new hub image loads the config before the hub is replaced.
+            "update pulumi-nodejs:dynamic:Resource hub-config-check",
         ], described.join("\n"));
         const up = pulumi(["up", "--yes", "--skip-preview"], { allowFailure: true });
         assert.notEqual(up.status, 0, "pulumi up reports the failed hub");
