@@ -41,10 +41,8 @@ export const HUB_TEMPLATES = Object.fromEntries(
 );
 
 /** Python the hub runs beside its config: the spawn rules and the job-activity service. */
-export const HUB_MODULES: Array<[string, string]> = [
-    [HUB_PATHS.spawnModule, fs.readFileSync(path.join(__dirname, "pyiron_hub_spawn.py"), "utf8")],
-    [HUB_PATHS.activityService, fs.readFileSync(path.join(__dirname, "pyiron_hub_activity.py"), "utf8")],
-];
+const SPAWN_MODULE = fs.readFileSync(path.join(__dirname, path.basename(HUB_PATHS.spawnModule)), "utf8");
+const ACTIVITY_SERVICE = fs.readFileSync(path.join(__dirname, path.basename(HUB_PATHS.activityService)), "utf8");
 
 /** The hub's entry point: checks the release, migrates the database behind a copy. */
 export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.py"), "utf8");
@@ -85,7 +83,7 @@ export class Hub extends pulumi.ComponentResource {
         const check = new HubConfigCheck(`${name}-config-check`, {
             image: args.imageId,
             dockerHost: dockerHost(),
-            files: { "jupyterhub_config.py": this.configFile, [path.basename(HUB_PATHS.spawnModule)]: HUB_MODULES[0][1] },
+            files: { "jupyterhub_config.py": this.configFile, [path.basename(HUB_PATHS.spawnModule)]: SPAWN_MODULE },
             labels: labelMap(config.namePrefix, ROLES.configCheck),
         }, { parent: this });
         this.container = new docker.Container(`${name}-container`, {
@@ -95,7 +93,8 @@ export class Hub extends pulumi.ComponentResource {
             uploads: [
                 { file: HUB_PATHS.config, content: this.configFile },
                 { file: HUB_PATHS.start, content: HUB_START_SCRIPT },
-                ...HUB_MODULES.map(([file, content]) => ({ file, content })),
+                { file: HUB_PATHS.spawnModule, content: SPAWN_MODULE },
+                { file: HUB_PATHS.activityService, content: ACTIVITY_SERVICE },
                 ...Object.entries(HUB_TEMPLATES).map(([name, content]) => ({ file: `${HUB_PATHS.templates}/${name}`, content })),
             ],
             envs: [

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import {
-    apiToken, closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, PREFIX, pulumi, runInKernel,
+    closeBrowser, docker, HUB, hubRequest, inspect, login, newSession, pageToken, PREFIX, pulumi, runInKernel,
     Session, startServer, step, stopServer, tokenWithoutServer, waitFor,
 } from "./testbed";
 
@@ -110,10 +110,7 @@ describe("admin asks: profiles, shared folders, culler and running jobs, extraCo
         // One image for him: no form; logging in starts it.
         await s.page.waitForURL(/\/user\/bob\/lab|\/hub\/spawn-pending\/bob/, { timeout: 120000 });
         assert.equal(await s.page.locator('select[name="image"]').count(), 0);
-        const token = await waitFor("bob's API token", async () => {
-            await s.page.goto(`${HUB}/hub/home`);
-            return apiToken(s.page, "bob");
-        }, 30);
+        const token = await pageToken(s.page, "bob");
         await s.context.close();
         await waitFor("bob's server", async () => ((await serverOf("bob", token))?.ready ? true : undefined), 300);
         // A spawn request naming an image of the dft profile: the hub refuses it, starts nothing.
@@ -163,10 +160,7 @@ describe("admin asks: profiles, shared folders, culler and running jobs, extraCo
 
     step("4. a file alice writes into the dft folder is read by dave, and by no one outside dft", async () => {
         const s = state.alice!;
-        const token = await waitFor("alice's API token", async () => {
-            await s.page.goto(`${HUB}/hub/home`);
-            return apiToken(s.page, "alice");
-        }, 30);
+        const token = await pageToken(s.page, "alice");
         const wrote = await runInKernel("alice", token, [
             "import os",
             "st = os.stat('/home/jovyan/shared/dft')",

@@ -256,15 +256,20 @@ export async function apiToken(page: Page, user: string): Promise<string> {
     }, user);
 }
 
+/** An API token of the user logged in on this page, once the hub's home page gives one. */
+export function pageToken(page: Page, user: string): Promise<string> {
+    return waitFor(`${user}'s API token`, async () => {
+        await page.goto(`${HUB}/hub/home`);
+        return apiToken(page, user);
+    }, 30);
+}
+
 /** Logs a user in through Keycloak in a session of its own and returns an API token; starts no server. */
 export async function tokenWithoutServer(user: string): Promise<string> {
     const s = await newSession();
     try {
         await login(s.page, user);
-        return await waitFor("an API token", async () => {
-            await s.page.goto(`${HUB}/hub/home`);
-            return apiToken(s.page, user);
-        }, 30);
+        return await pageToken(s.page, user);
     } finally {
         await s.context.close();
     }
@@ -274,10 +279,7 @@ export async function tokenWithoutServer(user: string): Promise<string> {
 export async function serverFor(user: string): Promise<string> {
     const s = await newSession();
     await login(s.page, user);
-    const token = await waitFor("an API token", async () => {
-        await s.page.goto(`${HUB}/hub/home`);
-        return apiToken(s.page, user);
-    }, 30);
+    const token = await pageToken(s.page, user);
     await s.context.close();
     await startServer(user, token);
     return token;
