@@ -1,5 +1,5 @@
 // Wires the deployment together; each piece lives in components/.
-import { loadConfig } from "./config";
+import { dockerHost, loadConfig } from "./config";
 import { Database } from "./components/database";
 import { UserFirewall } from "./components/firewall";
 import { Front } from "./components/front";
@@ -7,6 +7,7 @@ import { Hub } from "./components/hub";
 import { HubImage } from "./components/hubImage";
 import { identityFor } from "./components/identity";
 import { UserImages } from "./components/images";
+import { SwarmImages } from "./components/swarmImages";
 import { dockerNames, labelFilters } from "./components/names";
 import { HubNetwork } from "./components/network";
 import { Proxy } from "./components/proxy";
@@ -17,12 +18,13 @@ const config = loadConfig();
 const { namePrefix } = config;
 
 const production = config.mode === "production" ? config : undefined;
-const network = new HubNetwork("network", { namePrefix, front: !!production });
+const network = new HubNetwork("network", { namePrefix, front: !!production, swarm: !!config.swarm });
 const volumes = new HubVolumes("volumes", {
     namePrefix,
     deleteOnDestroy: config.deleteDataOnDestroy,
     front: !!production,
-    sharedFolders: config.sharedFolders.map((f) => f.name),
+    // On a swarm, shared folders are directories of its storage, not volumes of the manager.
+    sharedFolders: config.swarm ? [] : config.sharedFolders.map((f) => f.name),
 });
 const database = new Database("database", {
     namePrefix,
@@ -41,6 +43,15 @@ const hubImage = new HubImage("hub-image", {
     version: config.hubVersion,
     buildArgs: config.hubBuildArgs,
 });
+// On a swarm, the images must be on every node a user server may land on.
+const onNodes = config.swarm
+    ? new SwarmImages("user-images-on-nodes", {
+          namePrefix,
+          images: userImages.spawnable,
+          constraints: config.swarm.placement,
+          dockerHost: dockerHost(),
+      }, { dependsOn: userImages.images })
+    : undefined;
 const firewall = config.userFirewall
     ? new UserFirewall("user-firewall", {
           namePrefix,
@@ -93,6 +104,7 @@ const hub = new Hub("hub", {
         database.container,
         cleanup,
         ...userImages.images,
+        ...(onNodes ? [onNodes] : []),
         ...(trial ? [trial.container] : []),
         ...(firewall ? [firewall.container] : []),
     ],

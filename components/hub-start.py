@@ -144,10 +144,12 @@ JOVYAN_UID, USERS_GID = 1000, 100
 
 
 def give_shared_folders(paths):
-    """A new shared folder (Docker creates it root-owned) is given to jovyan: writable by
+    """A new shared folder (Docker or the hub creates it root-owned) is given to jovyan: writable by
     every user server, group users kept on what is created in it. A folder an admin has
     given another owner is left alone."""
     for path in paths:
+        # A volume is there already; a swarm's folder is a new directory of its storage.
+        os.makedirs(path, exist_ok=True)
         st = os.stat(path)
         if st.st_uid == 0 and st.st_gid == 0:
             os.chown(path, JOVYAN_UID, USERS_GID)

@@ -54,8 +54,8 @@ export const HUB_START_SCRIPT = fs.readFileSync(path.join(__dirname, "hub-start.
 export function hubStartSettings(version: HubVersion, stack: string, sharedFolders: string[] = []): string {
     return JSON.stringify({
         version,
-        // Shared folders as the hub mounts them: a new (root-owned) one is given to jovyan.
-        shared: sharedFolders.map(hubSharedPath),
+        // Shared folders as the hub sees them: a new (root-owned) one is given to jovyan.
+        shared: sharedFolders,
         heads: Object.fromEntries(HUB_VERSION_NAMES.map((v) => [v, HUB_VERSIONS[v].schemaHead])),
         setVersion: Object.fromEntries(
             HUB_VERSION_NAMES.map((v) => [v, `${setCommand("hubVersion", v, { stack })} && ${commandLine(["pulumi", "up", "--stack", stack])}`]),
@@ -78,6 +78,10 @@ export class Hub extends pulumi.ComponentResource {
         // stored auth state unreadable (crypt key).
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
         const cryptKey = new random.RandomBytes(`${name}-crypt-key`, { length: 32 }, { parent: this });
+        // Shared folders as the hub mounts them: each a volume; on a swarm, a directory of the storage.
+        const sharedInHub = config.swarm
+            ? config.sharedFolders.map((f) => `${HUB_PATHS.storage}/${names.sharedVolume(f.name)}`)
+            : Object.keys(args.sharedVolumes).map(hubSharedPath);
         this.configFile = renderJupyterhubConfig({ ...config, images: args.images, keycloak: identity.client });
         // The hub's own packages load the config before the hub is replaced.
         const check = new HubConfigCheck(`${name}-config-check`, {
@@ -98,7 +102,7 @@ export class Hub extends pulumi.ComponentResource {
                 ...Object.entries(HUB_TEMPLATES).map(([name, content]) => ({ file: `${HUB_PATHS.templates}/${name}`, content })),
             ],
             envs: [
-                `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack(), Object.keys(args.sharedVolumes))}`,
+                `${HUB_START_ENV}=${hubStartSettings(config.hubVersion, pulumi.getStack(), sharedInHub)}`,
                 pulumi.interpolate`${HUB_ENV.dbUrl}=${args.databaseUrl}`,
                 pulumi.interpolate`${HUB_ENV.cookieSecret}=${pulumi.secret(cookieSecret.hex)}`,
                 pulumi.interpolate`${HUB_ENV.cryptKey}=${pulumi.secret(cryptKey.hex)}`,
@@ -110,6 +114,8 @@ export class Hub extends pulumi.ComponentResource {
                 { hostPath: HUB_PATHS.dockerSocket, containerPath: HUB_PATHS.dockerSocket },
                 { volumeName: args.dataVolume, containerPath: HUB_PATHS.data },
                 ...Object.entries(args.sharedVolumes).map(([folder, volumeName]) => ({ volumeName, containerPath: hubSharedPath(folder) })),
+                // A swarm's storage, where the hub makes each home and shared folder before a node binds it.
+                ...(config.swarm ? [{ hostPath: config.swarm.storagePath, containerPath: HUB_PATHS.storage }] : []),
             ],
             tmpfs: { [HUB_PATHS.runtime]: "mode=0755" },
             networksAdvanced: [

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from traitlets import TraitError
 from traitlets.config import Config, Configurable, PyFileConfigLoader
 
-from dockerspawner import DockerSpawner
+from dockerspawner import DockerSpawner, SwarmSpawner
 from jupyterhub.app import JupyterHub
 from jupyterhub.auth import Authenticator
 from jupyterhub.crypto import CryptKeeper
@@ -23,7 +23,7 @@ from jupyterhub.proxy import ConfigurableHTTPProxy
 from jupyterhub.spawner import Spawner
 from oauthenticator.generic import GenericOAuthenticator
 
-CONFIGURED = (JupyterHub, ConfigurableHTTPProxy, Spawner, DockerSpawner, Authenticator, GenericOAuthenticator, CryptKeeper)
+CONFIGURED = (JupyterHub, ConfigurableHTTPProxy, Spawner, DockerSpawner, SwarmSpawner, Authenticator, GenericOAuthenticator, CryptKeeper)
 # A section may name a configured class or any configurable class it inherits from.
 CLASSES = {k.__name__: k for c in CONFIGURED for k in c.mro() if isinstance(k, type) and issubclass(k, Configurable) and k is not Configurable}
 EXTRA_MARK = "# ---- extraConfig:"
@@ -76,10 +76,14 @@ def problems_of(path):
     config, problems = load(path)
     if config is None:
         return problems
+    # The config imports the program's spawner module (beside it) for a swarm's spawner.
+    swarm_spawner = getattr(sys.modules.get("pyiron_hub_spawn"), "PyironSwarmSpawner", None)
+    configured = CONFIGURED + ((swarm_spawner,) if swarm_spawner is not None else ())
+    classes = {**CLASSES, **({swarm_spawner.__name__: swarm_spawner} if swarm_spawner is not None else {})}
     for section, values in config.items():
-        cls = CLASSES.get(section)
+        cls = classes.get(section)
         if cls is None:
-            problems.append(f"{origin(path, section)}c.{section}: not a class this hub configures ({', '.join(c.__name__ for c in CONFIGURED)}, or a base class of one)")
+            problems.append(f"{origin(path, section)}c.{section}: not a class this hub configures ({', '.join(c.__name__ for c in configured)}, or a base class of one)")
             continue
         traits = cls.class_traits(config=True)
         for key in values:
@@ -90,12 +94,12 @@ def problems_of(path):
     if problems:
         return problems
     # Instantiate with the config so that every trait validates its value.
-    for cls in CONFIGURED:
+    for cls in configured:
         try:
             kwargs = {"user": SimpleNamespace(name="checker", id=1, url="/user/checker/")} if issubclass(cls, Spawner) else {}
             obj = cls(config=Config(config), **kwargs)
             for section in config:
-                if section in CLASSES and issubclass(cls, CLASSES[section]):
+                if section in classes and issubclass(cls, classes[section]):
                     for key in config[section]:
                         getattr(obj, key)
         except TraitError as e:

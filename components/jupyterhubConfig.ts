@@ -22,6 +22,8 @@ export const HUB_PATHS = {
     activityService: "/srv/jupyterhub/pyiron_hub_activity.py",
     // Shared folders as the hub mounts them, to give a new one to jovyan.
     shared: "/srv/jupyterhub/shared",
+    // A swarm's storage (swarm.storagePath), where the hub makes homes and shared folders.
+    storage: "/srv/jupyterhub/storage",
 } as const;
 
 /** The environment variables through which the hub gets its secrets. */
@@ -77,7 +79,7 @@ export const USER_HOME = "/home/jovyan";
 export type RenderedKeys =
     | "namePrefix" | "images" | "memLimit" | "cpuLimit" | "pidsLimit" | "maxActiveServers" | "maxConcurrentSpawns" | "idleTimeout"
     | "admins" | "allowAll" | "allowedUsers" | "allowedGroups" | "hpc"
-    | "profiles" | "sharedFolders" | "keepServersWithRunningJobs" | "extraConfig";
+    | "profiles" | "sharedFolders" | "keepServersWithRunningJobs" | "extraConfig" | "swarm";
 
 /** What jupyterhub_config.py is rendered from: those keys, plus what the deployment decides. */
 export interface JupyterhubConfigInputs extends Pick<CommonConfig, RenderedKeys> {
@@ -96,6 +98,8 @@ export const USER_OOM_SCORE_ADJ = 500;
 const HTTP_TIMEOUT = 300;
 /** Seconds between two rounds of the idle culler. */
 export const CULL_EVERY = 60;
+/** The module beside the config with the spawn rules and a swarm's spawner (HUB_PATHS.spawnModule). */
+const SPAWN_MODULE_NAME = "pyiron_hub_spawn";
 /** The hub service that keeps servers with running jobs from being culled (pyiron_hub_activity.py). */
 export const JOB_ACTIVITY_SERVICE = "job-activity";
 
@@ -145,7 +149,8 @@ function hubSection(s: JupyterhubConfigInputs): Section {
             },
             ...(s.keepServersWithRunningJobs ? [{ name: JOB_ACTIVITY_SERVICE, command: ["python3", HUB_PATHS.activityService] }] : []),
         ]],
-        ["spawner_class", "dockerspawner.DockerSpawner"],
+        // A swarm's spawner is the program's own (pyiron_hub_spawn.py, swarmLines).
+        ["spawner_class", s.swarm ? `${SPAWN_MODULE_NAME}.PyironSwarmSpawner` : "dockerspawner.DockerSpawner"],
         ["template_paths", [HUB_PATHS.templates]],
     ];
 }
@@ -182,21 +187,23 @@ function spawnerSection(s: JupyterhubConfigInputs): Section {
         // no gain of privileges through set-uid files, a bound on processes, no swap beyond
         // the memory limit, and the host's OOM killer takes user servers before the hub.
         // An init reaps orphaned processes: zombies would count against the bound for good.
-        ["extra_host_config", {
+        // (A swarm's services take what they can of it in swarmLines.)
+        ...(s.swarm ? [] : [["extra_host_config", {
             cap_drop: ["ALL"],
             init: true,
             memswap_limit: s.memLimit,
             oom_score_adj: USER_OOM_SCORE_ADJ,
             pids_limit: s.pidsLimit,
             security_opt: ["no-new-privileges:true"],
-        }],
+        }] as [string, PyValue]]),
         ["http_timeout", HTTP_TIMEOUT],
         ["image", s.images[0].image],
         ["mem_limit", s.memLimit],
         ["network_name", names.usersNetwork],
         ["notebook_dir", USER_HOME],
         ["prefix", names.userContainerPrefix],
-        ["pull_policy", "ifnotpresent"],
+        // A swarm's nodes hold every image already (components/swarmImages.ts).
+        ["pull_policy", s.swarm ? "skip" : "ifnotpresent"],
         // The container goes, the home volume stays: the next spawn gets a fresh image.
         ["remove", true],
         ["start_timeout", START_TIMEOUT],
@@ -249,9 +256,8 @@ function spawnRulesLines(s: JupyterhubConfigInputs): string[] {
     const lines = [
         "",
         "# Profiles by Keycloak group and shared folders: pyiron_hub_spawn.py, beside this file",
-        "import sys",
-        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))",
-        "from pyiron_hub_spawn import SpawnRules",
+        ...(s.swarm ? [] : SPAWN_MODULE_PATH),
+        `from ${SPAWN_MODULE_NAME} import SpawnRules`,
         "",
         "spawn_rules = SpawnRules(",
         `    images=${py(images)},`,
@@ -267,6 +273,35 @@ function spawnRulesLines(s: JupyterhubConfigInputs): string[] {
     }
     lines.push("c.Spawner.pre_spawn_hook = spawn_rules.pre_spawn_hook");
     return lines;
+}
+
+/** The config finds the spawn module beside it. */
+const SPAWN_MODULE_PATH = ["import sys", "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))"];
+
+/**
+ * A swarm: user servers as services on the nodes the placement allows, reached by name on
+ * the overlay (DNS round robin: no virtual IP, which needs IPVS on every node), with what a
+ * service takes of the one-host bounds, and volumes in the storage every node mounts.
+ */
+function swarmLines(s: JupyterhubConfigInputs): string[] {
+    if (!s.swarm) {
+        return [];
+    }
+    return [
+        "",
+        "# A swarm: user servers as services on its nodes, their volumes in storage every node mounts",
+        ...SPAWN_MODULE_PATH,
+        ...emit("PyironSwarmSpawner", "Bounds a service takes, where it may run, where its volumes live", [
+            // No capabilities; an init reaps orphaned processes. Swarm services take no
+            // oom_score_adj, swap bound or no-new-privileges (README, Several hosts).
+            ["extra_container_spec", { cap_drop: ["ALL"], init: true }],
+            ["extra_endpoint_spec", { mode: "dnsrr" }],
+            ["extra_placement_spec", { constraints: s.swarm.placement }],
+            ["hub_storage_path", HUB_PATHS.storage],
+            ["pids_limit", s.pidsLimit],
+            ["storage_path", s.swarm.storagePath],
+        ]).slice(1),
+    ];
 }
 
 /** The admin's own Python, after everything generated, in a section of its own. */
@@ -377,6 +412,7 @@ export function renderJupyterhubConfig(s: JupyterhubConfigInputs): string {
         ...emit("Authenticator", "Admins; auth state is encrypted with JUPYTERHUB_CRYPT_KEY", authenticatorSection(s)),
         ...KEYCLOAK_DOWN_HOOK,
         ...emit("GenericOAuthenticator", "Keycloak login and who may log in", oauthSection(s)),
+        ...swarmLines(s),
         ...spawnRulesLines(s),
         ...extraConfigLines(s),
     ];

@@ -33,6 +33,7 @@ export const ROLES = {
     frontData: "front-data",
     sharedFolder: "shared-folder",
     configCheck: "config-check",
+    swarmImage: "swarm-image",
 } as const;
 
 /** The suffix of every deployment's internal database network. */

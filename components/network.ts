@@ -6,6 +6,8 @@ export interface HubNetworkArgs {
     namePrefix: string;
     /** A network between the TLS front and the proxy (production). */
     front: boolean;
+    /** A swarm: the users network spans its nodes. */
+    swarm: boolean;
 }
 
 /**
@@ -22,7 +24,9 @@ export class HubNetwork extends pulumi.ComponentResource {
         const names = dockerNames(args.namePrefix);
         this.users = new docker.Network(`${name}-users`, {
             name: names.usersNetwork,
-            driver: "bridge",
+            // On a swarm: an overlay over its nodes, which the hub's and the proxy's
+            // containers join beside the user services.
+            ...(args.swarm ? { driver: "overlay", attachable: true } : { driver: "bridge" }),
             labels: deploymentLabels(args.namePrefix, ROLES.usersNetwork),
         }, { parent: this });
         this.database = new docker.Network(`${name}-database`, {

@@ -1,4 +1,5 @@
-"""Spawn rules of the stack config: profiles by Keycloak group, and shared folders.
+"""Spawn rules of the stack config: profiles by Keycloak group, and shared folders; and
+the spawner of a swarm stack, whose volumes live in storage every node mounts.
 
 The generated jupyterhub_config.py imports this module (it sits beside the config) and
 hands it the stack config's images, profiles and shared folders. The hub, not the form,
@@ -8,8 +9,12 @@ the request says.
 
 import html
 import json
+import os
 
+from docker.types import DriverConfig, Mount
+from dockerspawner import SwarmSpawner
 from tornado import web
+from traitlets import Integer, Unicode
 
 
 def cpus(n):
@@ -117,3 +122,55 @@ class SpawnRules:
                 mode = "ro" if folder["read_only"] and not user.admin else "rw"
                 volumes[folder["volume"]] = {"bind": folder["path"], "mode": mode}
         spawner.volumes = volumes
+
+
+class PyironSwarmSpawner(SwarmSpawner):
+    """User servers as swarm services. Each named volume (the home, a shared folder) is
+    the directory of that name in storage that every node mounts at `storage_path`: the
+    node's local driver binds it, so a server finds the same files on whichever node it
+    lands, and a new home is filled from the image like a volume on one host."""
+
+    storage_path = Unicode(config=True, help="The storage directory, as every node mounts it.")
+    hub_storage_path = Unicode(config=True, help="The same directory, as the hub mounts it.")
+    pids_limit = Integer(0, config=True, help="Most processes and threads of a server (0: no bound).")
+
+    @property
+    def mounts(self):
+        mounts = []
+        for source, bind in self.volume_binds.items():
+            read_only = bind["mode"] == "ro"
+            if source.startswith("/"):
+                # A host path (extraConfig's): the same path on whichever node.
+                mounts.append(Mount(target=bind["bind"], source=source, type="bind", read_only=read_only))
+                continue
+            device = f"{self.storage_path.rstrip('/')}/{source}"
+            driver = DriverConfig("local", {"type": "none", "o": "bind", "device": device})
+            mounts.append(Mount(target=bind["bind"], source=source, type="volume", read_only=read_only, driver_config=driver))
+        return mounts
+
+    def make_storage_dirs(self):
+        """A node binds only a directory that exists: the hub makes each one first."""
+        for source in self.volume_binds:
+            if source.startswith("/"):
+                continue
+            path = os.path.join(self.hub_storage_path, source)
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError as e:
+                raise web.HTTPError(
+                    500,
+                    f"The hub cannot make {source} in the swarm's storage ({e.strerror}). "
+                    "An admin must give the hub's node write access to swarm.storagePath as root "
+                    "(for NFS: no_root_squash for that host).",
+                )
+
+    async def start(self):
+        self.make_storage_dirs()
+        return await super().start()
+
+    def docker(self, method, *args, **kwargs):
+        # docker-py's Resources has no process bound; the Engine API has.
+        if method == "create_service" and self.pids_limit:
+            resources = kwargs["task_template"].setdefault("Resources", {})
+            resources.setdefault("Limits", {})["Pids"] = self.pids_limit
+        return super().docker(method, *args, **kwargs)

@@ -28,7 +28,9 @@ export const cleanupProvider: pulumi.dynamic.ResourceProvider = {
     async delete(_id: string, props: UserServerCleanupInputs) {
         const http = require("http");
         const dockerHost: string = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
-        const manual = `docker rm -f $(docker ps -aq ${props.labels.map((l) => `--filter label=${l}`).join(" ")})`;
+        const filterArgs = props.labels.map((l) => `--filter label=${l}`).join(" ");
+        // Two commands, each to paste on its own: containers (one host), services (a swarm).
+        const manual = `docker rm -f $(docker ps -aq ${filterArgs})\n  on a swarm: docker service rm $(docker service ls -q ${filterArgs})`;
         if (!dockerHost.startsWith("unix://")) {
             throw new Error(`cannot reach DOCKER_HOST=${dockerHost} to stop the user servers; stop them with: ${manual}`);
         }
@@ -54,6 +56,18 @@ export const cleanupProvider: pulumi.dynamic.ResourceProvider = {
             if (rm.status !== 204 && rm.status !== 404) {
                 throw new Error(`removing user server ${c.Id} failed (${rm.status}): ${rm.body}`);
             }
+        }
+        // On a swarm, user servers are services (an engine outside a swarm answers 503).
+        const services = await call("GET", `/services?filters=${encodeURIComponent(filters)}`);
+        if (services.status === 200) {
+            for (const s of JSON.parse(services.body) as Array<{ ID: string }>) {
+                const rm = await call("DELETE", `/services/${s.ID}`);
+                if (rm.status !== 200 && rm.status !== 404) {
+                    throw new Error(`removing user service ${s.ID} failed (${rm.status}): ${rm.body}`);
+                }
+            }
+        } else if (services.status !== 503) {
+            throw new Error(`listing user services failed (${services.status}): ${services.body}`);
         }
     },
 };

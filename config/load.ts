@@ -105,9 +105,17 @@ export function dockerHost(): string {
  * What only the Docker host can tell, checked when the engine is this machine's: Docker
  * refuses a CPU limit above the host's CPU count at every spawn.
  */
-function hostProblems(config: { cpuLimit: number; profiles: Array<{ cpuLimit?: number }> }): string[] {
+function hostProblems(config: { cpuLimit: number; profiles: Array<{ cpuLimit?: number }>; swarm?: { storagePath: string } }): string[] {
     const cpus = os.cpus().length;
     if (!dockerHost().startsWith("unix://") || cpus === 0) return [];
+    if (config.swarm) {
+        // User servers run on other nodes, whose CPUs this host does not know; the hub,
+        // here on the manager, makes every home in the storage.
+        const storage = config.swarm.storagePath;
+        return fs.existsSync(storage) && fs.statSync(storage).isDirectory()
+            ? []
+            : [`swarm.storagePath: ${show(storage)} is not a directory on this host, the swarm's manager, which runs the hub. Mount the storage there (as on every node) before pulumi up, or: ${setCommand("swarm.storagePath", "/srv/pyiron-storage")}`];
+    }
     const limits: Array<[string, number | undefined]> = [["cpuLimit", config.cpuLimit], ...config.profiles.map((p, i): [string, number | undefined] => [`profiles[${i}].cpuLimit`, p.cpuLimit])];
     return limits
         .filter(([, limit]) => limit !== undefined && limit > cpus)

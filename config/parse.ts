@@ -29,6 +29,7 @@ function browserPort(key: string, port: number, problems: string[], fallback: st
 function commonRules(c: CommonConfig, problems: string[]) {
     profileRules(c, problems);
     sharedFolderRules(c, problems);
+    swarmRules(c, problems);
     for (const [i, n] of c.hubExtraNetworks.entries()) {
         // This stack's own networks, or another deployment's, e.g. its database network.
         if (n.startsWith(`${c.namePrefix}-`) || n.endsWith(DATABASE_NETWORK_SUFFIX)) {
@@ -99,6 +100,31 @@ function sharedFolderRules(c: Pick<CommonConfig, "sharedFolders">, problems: str
             problems.push(`sharedFolders[${i}].mountPath: ${show(f.mountPath)} ${what} sharedFolders[${k}] (${show(other.mountPath)}); one would hide the other. Fix: ${fix}`);
         }
     });
+}
+
+/** On a swarm, what reaches only the manager's own containers cannot be asked for. */
+function swarmRules(c: Pick<CommonConfig, "swarm" | "userFirewall" | "userHostPorts" | "keepServersWithRunningJobs" | "hpc">, problems: string[]) {
+    if (c.swarm === undefined) return;
+    const off = "Keep the swarm and turn it off: ";
+    if (c.userFirewall) {
+        problems.push(`userFirewall: works on one Docker host only; on a swarm, user servers run on other hosts, out of its reach. ${off}${rmCommand("userFirewall")} (a swarm's default is false), or: ${rmCommand("swarm")}`);
+    }
+    if (c.userHostPorts.length > 0) {
+        problems.push(`userHostPorts: opens ports in the user firewall, which a swarm does not have. Fix: ${rmCommand("userHostPorts")}`);
+    }
+    if (c.keepServersWithRunningJobs) {
+        problems.push(`keepServersWithRunningJobs: reads user servers' processes through the manager's Docker engine, which cannot see those on other hosts. ${off}${rmCommand("keepServersWithRunningJobs")} (a swarm's default is false), or: ${rmCommand("swarm")}`);
+    }
+    if (c.hpc !== undefined) {
+        problems.push(`hpc: the HPC layer is an image built on the manager, which no other node of a swarm has. Not available on a swarm yet: ${rmCommand("hpc")}, or: ${rmCommand("swarm")}`);
+    }
+}
+
+/** Keys whose default is off on a swarm, where they cannot work. */
+const OFF_ON_A_SWARM = ["userFirewall", "keepServersWithRunningJobs"] as const;
+function swarmDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+    if (raw.swarm === undefined || raw.swarm === null) return raw;
+    return { ...Object.fromEntries(OFF_ON_A_SWARM.map((k) => [k, false])), ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) };
 }
 
 /** Who may log in must be an explicit choice, and a consistent one. */
@@ -240,5 +266,6 @@ function parseProduction(raw: Record<string, unknown>): ProductionConfig {
  * them over: strings, or parsed JSON for objects and lists). Pure: no I/O.
  */
 export function parseConfig(raw: Record<string, unknown>): ParsedConfig {
-    return raw.mode === "trial" ? parseTrial(raw) : parseProduction(raw);
+    const withDefaults = swarmDefaults(raw);
+    return withDefaults.mode === "trial" ? parseTrial(withDefaults) : parseProduction(withDefaults);
 }

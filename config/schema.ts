@@ -533,6 +533,38 @@ const extraConfigValue = z
     .refine((v) => !v.includes("\r"), { error: "has Windows line ends (CR): save the file with Unix line ends" })
     .refine((v) => !EXTRA_CONFIG_CONTROL.test(v), { error: "holds a control character or an invisible one (bidi, zero-width) that would hide code from a reader" })
     .transform((v) => v.replace(/\s+$/, ""));
+// Host directories a storage path must not be or lie in: the system's own, and Docker's.
+const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
+
+// A placement constraint as `docker service create --constraint` takes it.
+const PLACEMENT = /^node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9][A-Za-z0-9._-]*|engine\.labels\.[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|!=)\s*[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const swarmSchema = z.strictObject({
+    storagePath: field(
+        hostPath()
+            // DockerSpawner reads {…} in a mount source as a placeholder.
+            .refine((p) => !/[{}\s]/.test(p), { error: "holds a brace or a blank, which the hub's spawner cannot carry: mount the storage at a plain path" })
+            .refine((p) => p !== "/" && !SYSTEM_DIRS.some((d) => p === d || p.startsWith(`${d}/`)), {
+                error: `is the root or a system directory (${SYSTEM_DIRS.join(", ")}): give a directory of its own, e.g. /srv/pyiron-storage`,
+            }),
+        {
+            description: "A directory that every node of the swarm has mounted at this same path: an NFS export, CephFS or a cluster filesystem, mounted by the admin. Each user's home is the directory `<namePrefix>-home-<user>` in it, and each shared folder `<namePrefix>-shared-<name>`, so a server finds its files on whichever node it lands. The hub (on the manager) creates them, owned by uid 1000 / gid 100. `pulumi destroy` never deletes them.",
+            type: "path",
+            example: "/srv/pyiron-storage",
+            path: true,
+            defaultText: "**required** with `swarm`",
+        },
+    ),
+    placement: field(uniqueList(text(255).pipe(z.string().regex(PLACEMENT, {
+        error: "is not a placement constraint like `node.role==worker` or `node.labels.pyiron==true` (node.id, hostname, role, platform.os, platform.arch, labels.* or engine.labels.*, then == or !=, then a value)",
+    })), "constraint", 10).default([]), {
+        description: "Placement constraints of user servers, as `docker service create --constraint` takes them (at most 10), e.g. `node.role==worker` to keep the manager, which runs the hub, free of them. Every node they allow must mount `storagePath`.",
+        type: "list of constraints",
+        example: "node.role==worker",
+        path: true,
+    }),
+});
+
 // Keys both modes share.
 const commonShape = {
     allowAll: field(boolean().default(false), {
@@ -613,9 +645,10 @@ const commonShape = {
         example: "quay.io/jupyterhub/configurable-http-proxy:5.3.0",
     }),
     userFirewall: field(boolean().default(true), {
-        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts`) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly.",
+        description: "Keep user servers apart: a firewall container (host network, NET_ADMIN, the Docker socket) refuses one user server reaching another on any port, the Docker host's own services (but `userHostPorts`) and cloud metadata addresses. Needs Docker's iptables integration (the DOCKER-USER chain) and bridge-nf-call-iptables. Off: user servers reach each other and the host directly. Not available on a swarm, whose user servers run on other hosts.",
         type: "boolean",
         example: "true",
+        defaultText: "`true`; with `swarm`: `false`",
     }),
     userHostPorts: field(uniqueList(portNumber(), "port", BOUNDS.networks).default([]), {
         description: `TCP ports on the Docker host that user servers may reach through the firewall, e.g. a package mirror (at most ${BOUNDS.networks}); never a forwarding proxy, whose connections would bypass the firewall.`,
@@ -659,9 +692,10 @@ const commonShape = {
         },
     ),
     keepServersWithRunningJobs: field(boolean().default(true), {
-        description: "Let the idle culler spare a user server while a process the user started computes in it (a pyiron job, a script in a terminal), however long its notebook has been idle; see the README, Idle culling and running jobs. Off: only JupyterHub's own activity counts.",
+        description: "Let the idle culler spare a user server while a process the user started computes in it (a pyiron job, a script in a terminal), however long its notebook has been idle; see the README, Idle culling and running jobs. Off: only JupyterHub's own activity counts. Not available on a swarm: the hub cannot see processes on other hosts.",
         type: "boolean",
         example: "true",
+        defaultText: "`true`; with `swarm`: `false`",
     }),
     extraConfig: field(extraConfigValue.optional(), {
         description: `Admin-written Python appended to the generated jupyterhub_config.py, in a marked section, for a JupyterHub or DockerSpawner setting no key covers (at most ${EXTRA_CONFIG_MAX} characters). Checked before the hub is replaced: it must compile and load with the hub's own packages, and name only traits that exist. Stored in plain text (never \`--secret\`), and holds no secret.`,
@@ -777,6 +811,12 @@ const commonShape = {
     }),
     hpc: field(hpcSchema.optional(), {
         description: "Optional: pyiron jobs sent from JupyterLab to SLURM clusters over SSH (`hpc.*`, below). Unset: user servers know no cluster, as before. Set: each image gets a thin layer with paramiko and a start hook that writes the user's pysqa config and SSH key.",
+        type: "object",
+        example: "",
+        path: true,
+    }),
+    swarm: field(swarmSchema.optional(), {
+        description: "Optional: user servers as services of a Docker Swarm, spread over its nodes (`swarm.*`, below). Pulumi's Docker engine must be the swarm's manager; the hub, its database, the proxy and the front run there as containers. Unset: everything on one Docker host, as before. See the README, Several hosts: Docker Swarm.",
         type: "object",
         example: "",
         path: true,

@@ -69,3 +69,12 @@ export function writeTlsFiles(dir: string, tag = "one", names = { key: "hub.key"
 export function plain(): JupyterhubConfigInputs {
     return { ...goldenSettings(), profiles: [], sharedFolders: [], extraConfig: undefined };
 }
+
+/** The golden settings on a swarm: storage every node mounts, servers on workers only. */
+export function swarmSettings(): JupyterhubConfigInputs {
+    return {
+        ...goldenSettings(),
+        keepServersWithRunningJobs: false,
+        swarm: { storagePath: "/srv/pyiron-storage", placement: ["node.role==worker"] },
+    };
+}

@@ -119,6 +119,20 @@ describe("stack config: accepted input", () => {
         assert.equal(config.clientSecret, "client-secret-value");
     });
 
+    it("on a swarm: turns off by default what only one host has, and places user servers where asked", () => {
+        const one = parseConfig(validRaw());
+        assert.equal(one.userFirewall, true);
+        assert.equal(one.keepServersWithRunningJobs, true);
+        assert.equal(one.swarm, undefined);
+        const swarm = parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/pyiron-storage", placement: ["node.role == worker"] } });
+        assert.equal(swarm.userFirewall, false);
+        assert.equal(swarm.keepServersWithRunningJobs, false);
+        assert.deepEqual(swarm.swarm, { storagePath: "/srv/pyiron-storage", placement: ["node.role == worker"] });
+        assert.deepEqual(parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/s" } }).swarm!.placement, []);
+        // Set off explicitly: accepted as well.
+        assert.equal(parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/s" }, userFirewall: "false" }).userFirewall, false);
+    });
+
     it("computes memory sizes in 1024-based bytes", () => {
         assert.equal(memoryBytes("2G"), 2 * 1024 ** 3);
         assert.equal(memoryBytes("1.5G"), 1.5 * 1024 ** 3);

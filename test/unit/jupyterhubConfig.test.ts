@@ -4,9 +4,10 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { JupyterhubConfigInputs, logoutRedirectUrl, renderJupyterhubConfig, threadEnvironment } from "../../components/jupyterhubConfig";
 import { env, py, PyExpr, PySet } from "../../components/pyLiteral";
-import { goldenSettings, plain } from "../fixtures";
+import { goldenSettings, plain, swarmSettings } from "../fixtures";
 
 const GOLDEN = path.join(__dirname, "..", "golden", "jupyterhub_config.py");
+const SWARM_GOLDEN = path.join(__dirname, "..", "golden", "jupyterhub_config.swarm.py");
 
 describe("Python literal emitter", () => {
     const cases: Array<[string, Parameters<typeof py>[0], string]> = [
@@ -49,6 +50,31 @@ describe("jupyterhub_config.py renderer", () => {
             fs.writeFileSync(GOLDEN, rendered);
         }
         assert.equal(rendered, fs.readFileSync(GOLDEN, "utf8"));
+    });
+
+    it("matches the golden file of a swarm stack (UPDATE_GOLDEN=1 rewrites it)", () => {
+        const rendered = renderJupyterhubConfig(swarmSettings());
+        if (process.env.UPDATE_GOLDEN === "1") {
+            fs.writeFileSync(SWARM_GOLDEN, rendered);
+        }
+        assert.equal(rendered, fs.readFileSync(SWARM_GOLDEN, "utf8"));
+    });
+
+    it("on a swarm: the program's spawner, services reached by name without a virtual IP, no one-host-only settings", () => {
+        const out = renderJupyterhubConfig(swarmSettings());
+        assert.match(out, /^c\.JupyterHub\.spawner_class = "pyiron_hub_spawn\.PyironSwarmSpawner"$/m);
+        assert.match(out, /^c\.PyironSwarmSpawner\.extra_endpoint_spec = \{"mode": "dnsrr"\}$/m);
+        assert.match(out, /^c\.PyironSwarmSpawner\.extra_placement_spec = \{"constraints": \["node\.role==worker"\]\}$/m);
+        assert.match(out, /^c\.PyironSwarmSpawner\.storage_path = "\/srv\/pyiron-storage"$/m);
+        assert.match(out, /^c\.PyironSwarmSpawner\.pids_limit = 2048$/m);
+        // Images are on every node before a spawn; a pull by the hub would be on the manager only.
+        assert.match(out, /^c\.DockerSpawner\.pull_policy = "skip"$/m);
+        assert.doesNotMatch(out, /extra_host_config/);
+        // The module is importable before the spawn rules need it too.
+        assert.ok(out.indexOf("sys.path.insert") < out.indexOf("from pyiron_hub_spawn import SpawnRules"));
+        assert.equal(out.match(/sys\.path\.insert/g)!.length, 1);
+        // One host renders as before.
+        assert.match(renderJupyterhubConfig(goldenSettings()), /^c\.JupyterHub\.spawner_class = "dockerspawner\.DockerSpawner"$/m);
     });
 
     it("is deterministic: the same settings give the same bytes, whatever the order of sets", () => {

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { POSTGRES } from "../../components/database";
 import { JupyterhubConfigInputs, renderJupyterhubConfig } from "../../components/jupyterhubConfig";
 import { HUB_VERSION_NAMES, HUB_VERSIONS, HubVersion } from "../../config";
-import { goldenSettings } from "../fixtures";
+import { goldenSettings, swarmSettings } from "../fixtures";
 import { hubPython } from "../python";
 
 const CHECK = path.join(__dirname, "..", "..", "components", "hub_config_check.py");
@@ -40,6 +40,7 @@ const variants: Array<[string, Partial<JupyterhubConfigInputs>]> = [
     ["only listed users allowed", { allowedGroups: [] }],
     ["plain HTTP for a trial stack", { publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["clusters for pyiron jobs (hpc)", { hpc: { clusters: [{ name: "lab", host: "login.lab.example.org", port: 22, hostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIjTZdOB8UhU7bE5PCJPFOVQvsZROrEq16yaSKrcKoj9"], username: "{username}", remotePath: "/home/{clusterUser}/r", configDir: "/home/{clusterUser}/q", partitions: [{ name: "batch", cores: 1, runTime: 600 }] }] } }],
+    ["user servers on a swarm", swarmSettings()],
     ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2025-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];
 
@@ -124,7 +125,7 @@ describe("extraConfig, as the check before a hub update sees it", () => {
 });
 
 describe("the hub's Python modules, with the hub's packages", () => {
-    for (const file of ["test_spawn_rules.py", "test_job_activity.py"]) {
+    for (const file of ["test_spawn_rules.py", "test_job_activity.py", "test_swarm_spawner.py"]) {
         it(`${file}: every case passes`, () => {
             const r = spawnSync(python("5.5"), [path.join(__dirname, "..", "python", file)], { encoding: "utf8" });
             assert.equal(r.status, 0, r.stderr);

@@ -254,7 +254,7 @@ describe("resource graph", () => {
             `JUPYTERHUB_CRYPT_KEY=${mockHex("hub-crypt-key")}`,
             `JUPYTERHUB_DB_URL=postgresql+psycopg2://jupyterhub:${mockSecret("database-password")}@pyiron-hub-postgres:5432/jupyterhub`,
             `OAUTH_CLIENT_SECRET=${CLIENT_SECRET}`,
-            `PYIRON_HUB_START=${hubStartSettings("5.5", "test", ["potentials"])}`,
+            `PYIRON_HUB_START=${hubStartSettings("5.5", "test", ["/srv/jupyterhub/shared/potentials"])}`,
         ]);
         const pg = container("database-container");
         assert.ok(isSecret(pg.inputs.envs), "Postgres's envs are secret");

@@ -10,16 +10,23 @@ import { cleanupProvider, UserServerCleanupInputs } from "../../components/userS
 import { labelFilters, ROLES } from "../../components/names";
 
 interface FakeContainer { Id: string; Labels: Record<string, string> }
+interface FakeService { ID: string; Spec: { Labels: Record<string, string> } }
 
-/** The two Engine API calls the cleanup makes, over a unix socket, with a call log. */
-function fakeDocker(containers: FakeContainer[]) {
+/**
+ * The Engine API calls the cleanup makes, over a unix socket, with a call log. Without
+ * services, the engine is in no swarm and answers 503 for them, as Docker does.
+ */
+function fakeDocker(containers: FakeContainer[], services?: FakeService[]) {
     const calls: string[] = [];
+    const matches = (labels: Record<string, string>, url: URL) => {
+        const wanted: string[] = JSON.parse(url.searchParams.get("filters") ?? "{}").label ?? [];
+        return wanted.every((f) => labels[f.split("=")[0]] === f.split("=")[1]);
+    };
     const server = http.createServer((req, res) => {
         calls.push(`${req.method} ${req.url}`);
         const url = new URL(req.url!, "http://docker");
         if (req.method === "GET" && url.pathname === "/containers/json") {
-            const wanted: string[] = JSON.parse(url.searchParams.get("filters") ?? "{}").label ?? [];
-            const hits = containers.filter((c) => wanted.every((f) => c.Labels[f.split("=")[0]] === f.split("=")[1]));
+            const hits = containers.filter((c) => matches(c.Labels, url));
             res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(hits));
         } else if (req.method === "DELETE" && url.pathname.startsWith("/containers/")) {
             const id = url.pathname.split("/")[2];
@@ -27,11 +34,20 @@ function fakeDocker(containers: FakeContainer[]) {
             if (i < 0) return void res.writeHead(404).end("no such container");
             containers.splice(i, 1);
             res.writeHead(204).end();
+        } else if (url.pathname.startsWith("/services") && services === undefined) {
+            res.writeHead(503).end("This node is not a swarm manager.");
+        } else if (req.method === "GET" && url.pathname === "/services") {
+            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(services!.filter((s) => matches(s.Spec.Labels, url))));
+        } else if (req.method === "DELETE" && url.pathname.startsWith("/services/")) {
+            const i = services!.findIndex((s) => s.ID === url.pathname.split("/")[2]);
+            if (i < 0) return void res.writeHead(404).end("no such service");
+            services!.splice(i, 1);
+            res.writeHead(200).end();
         } else {
             res.writeHead(500).end(`unexpected call ${req.method} ${req.url}`);
         }
     });
-    return { server, calls, containers };
+    return { server, calls, containers, services };
 }
 
 const labels = (prefix: string, role: string) => Object.fromEntries(labelFilters(prefix, role).map((f) => f.split("=")));
@@ -66,6 +82,23 @@ describe("user server cleanup on destroy", () => {
     it("succeeds when nothing is left to remove", async () => {
         process.env.DOCKER_HOST = `unix://${socket}`;
         await cleanupProvider.delete!("id", inputs);
+    });
+
+    it("removes this deployment's user services on a swarm, and nothing else", async () => {
+        const swarmSocket = path.join(path.dirname(socket), "swarm.sock");
+        const swarm = fakeDocker([], [
+            { ID: "alice", Spec: { Labels: labels("pyiron-hub", ROLES.userServer) } },
+            { ID: "image-holder", Spec: { Labels: labels("pyiron-hub", ROLES.swarmImage) } },
+            { ID: "other-deployment-carol", Spec: { Labels: labels("other", ROLES.userServer) } },
+        ]);
+        await new Promise<void>((r) => swarm.server.listen(swarmSocket, r));
+        try {
+            process.env.DOCKER_HOST = `unix://${swarmSocket}`;
+            await cleanupProvider.delete!("id", inputs);
+            assert.deepEqual(swarm.services!.map((s) => s.ID).sort(), ["image-holder", "other-deployment-carol"]);
+        } finally {
+            swarm.server.close();
+        }
     });
 
     it("names the command to run by hand when the engine is not on a local socket", async () => {

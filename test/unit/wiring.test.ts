@@ -15,6 +15,8 @@ const tls = writeTlsFiles(dir, "one");
 const other = writeTlsFiles(dir, "two", { key: "other.key", cert: "other.crt" });
 const otherKey = other.keyPath;
 const otherCert = other.certPath;
+// A swarm's storage must be a directory of the manager (this host, under the mocks).
+const storage = fs.mkdtempSync(path.join(dir, "storage-"));
 
 const PRODUCTION: Record<string, unknown> = {
     publicUrl: "https://hub.example.org",
@@ -91,6 +93,8 @@ const VARIANTS: Record<string, Variant> = {
     "hubBuildArgs.PIP_ARGS": production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
     postgresImage: production({ postgresImage: "postgres:16" }),
     deleteDataOnDestroy: production({ deleteDataOnDestroy: "true" }),
+    "swarm.storagePath": { base: { ...PRODUCTION, swarm: { storagePath: dir } }, change: { swarm: { storagePath: storage } } },
+    "swarm.placement": { base: { ...PRODUCTION, swarm: { storagePath: dir } }, change: { swarm: { storagePath: dir, placement: ["node.role==worker"] } } },
     "hpc.clusters": production({ hpc: { clusters: [CLUSTER] } }),
     "hpc.pipArgs": { base: { ...PRODUCTION, hpc: { clusters: [CLUSTER] } }, change: { hpc: { clusters: [CLUSTER], pipArgs: "--no-index" } } },
 };
