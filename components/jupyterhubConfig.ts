@@ -149,8 +149,8 @@ function hubSection(s: JupyterhubConfigInputs): Section {
             },
             ...(s.keepServersWithRunningJobs ? [{ name: JOB_ACTIVITY_SERVICE, command: ["python3", HUB_PATHS.activityService] }] : []),
         ]],
-        // A swarm's spawner is the program's own (pyiron_hub_spawn.py, swarmLines).
-        ["spawner_class", s.swarm ? `${SPAWN_MODULE_NAME}.PyironSwarmSpawner` : "dockerspawner.DockerSpawner"],
+        // A swarm's spawner is the program's own, set where it is imported (swarmLines).
+        ...(s.swarm ? [] : [["spawner_class", "dockerspawner.DockerSpawner"] as [string, PyValue]]),
         ["template_paths", [HUB_PATHS.templates]],
     ];
 }
@@ -291,6 +291,8 @@ function swarmLines(s: JupyterhubConfigInputs): string[] {
         "",
         "# A swarm: user servers as services on its nodes, their volumes in storage every node mounts",
         ...SPAWN_MODULE_PATH,
+        `from ${SPAWN_MODULE_NAME} import PyironSwarmSpawner`,
+        "c.JupyterHub.spawner_class = PyironSwarmSpawner",
         ...emit("PyironSwarmSpawner", "Bounds a service takes, where it may run, where its volumes live", [
             // No capabilities; an init reaps orphaned processes. Swarm services take no
             // oom_score_adj, swap bound or no-new-privileges (README, Several hosts).

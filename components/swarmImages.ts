@@ -22,103 +22,108 @@ export interface SwarmImagesInputs {
     timeout: number;
 }
 
+/** Creates the image services anew and waits until every allowed node runs each. Uses only Node's own modules. */
+async function placeImages(olds: SwarmImagesInputs | undefined, news: SwarmImagesInputs): Promise<void> {
+    const http = require("http");
+    const crypto = require("crypto");
+    const engine = news.dockerHost;
+    if (!engine.startsWith("unix://")) {
+        throw new Error(`cannot reach the swarm's manager at ${engine} (only a local socket is supported) to put the user images on every node`);
+    }
+    const socketPath = engine.slice("unix://".length);
+    const call = (method: string, p: string, body?: unknown) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+            const req = http.request({ socketPath, path: p, method, headers: data ? { "Content-Type": "application/json", "Content-Length": data.length } : {} }, (res: any) => {
+                let text = "";
+                res.on("data", (c: string) => (text += c));
+                res.on("end", () => resolve({ status: res.statusCode, body: text }));
+            });
+            req.on("error", reject);
+            if (data) req.write(data);
+            req.end();
+        });
+    const remove = async (labels: Record<string, string>) => {
+        const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
+        const list = await call("GET", `/services?filters=${filters}`);
+        if (list.status !== 200) throw new Error(`listing the image services failed (${list.status}): ${list.body}`);
+        for (const s of JSON.parse(list.body) as Array<{ ID: string }>) {
+            const rm = await call("DELETE", `/services/${s.ID}`);
+            if (rm.status !== 200 && rm.status !== 404) throw new Error(`removing image service ${s.ID} failed (${rm.status}): ${rm.body}`);
+        }
+    };
+    // The old set (and what an interrupted run left) goes first.
+    await remove(news.labels);
+    if (olds !== undefined && JSON.stringify(olds.labels) !== JSON.stringify(news.labels)) await remove(olds.labels);
+    const services = [];
+    for (const { label, image } of news.images) {
+        const name = `${news.namePrefix}-image-${crypto.createHash("sha256").update(label).digest("hex").slice(0, 10)}`;
+        const created = await call("POST", "/services/create", {
+            Name: name,
+            Labels: { ...news.labels, "org.pyiron-jupyterhub.image-label": label },
+            TaskTemplate: {
+                ContainerSpec: { Image: image, Command: ["sleep", "infinity"], Init: true, CapabilityDrop: ["ALL"] },
+                Resources: { Limits: { MemoryBytes: 32 * 1024 ** 2, NanoCPUs: 10_000_000, Pids: 16 } },
+                Placement: { Constraints: news.constraints },
+                RestartPolicy: { Condition: "on-failure", Delay: 10_000_000_000 },
+            },
+            Mode: { Global: {} },
+        });
+        if (created.status !== 201) throw new Error(`creating the image service for ${image} failed (${created.status}): ${created.body}`);
+        services.push({ label, image, id: JSON.parse(created.body).ID as string });
+    }
+    // Every node the placement allows runs each image, or the first that cannot is named.
+    const deadline = Date.now() + news.timeout * 1000;
+    const nodeName = async (id: string) => {
+        const n = await call("GET", `/nodes/${id}`);
+        return n.status === 200 ? JSON.parse(n.body).Description?.Hostname ?? id : id;
+    };
+    let waiting = services;
+    while (waiting.length > 0) {
+        const still = [];
+        for (const s of waiting) {
+            const filters = encodeURIComponent(JSON.stringify({ service: [s.id] }));
+            const tasks = await call("GET", `/tasks?filters=${filters}`);
+            const list = tasks.status === 200 ? (JSON.parse(tasks.body) as Array<{ NodeID: string; DesiredState: string; Status: { State: string; Err?: string } }>) : [];
+            const failed = list.find((t) => ["rejected", "failed"].includes(t.Status.State));
+            if (failed) {
+                await remove(news.labels);
+                throw new Error(
+                    `the image ${s.image} (${s.label}) is not on the swarm node ${await nodeName(failed.NodeID)} and could not be pulled there: ${failed.Status.Err ?? failed.Status.State}. ` +
+                        "Every node that swarm.placement allows needs each image: push it to a registry the nodes reach, or load it on that node (docker save, then docker load there), then run pulumi up again.",
+                );
+            }
+            const wanted = list.filter((t) => t.DesiredState === "running");
+            if (wanted.length === 0 || wanted.some((t) => t.Status.State !== "running")) still.push(s);
+        }
+        waiting = still;
+        if (waiting.length === 0) break;
+        if (Date.now() > deadline) {
+            await remove(news.labels);
+            throw new Error(
+                `the images ${waiting.map((s) => s.image).join(", ")} did not reach every swarm node in ${news.timeout} s ` +
+                    "(no node matches swarm.placement, or a pull is slow: see docker service ps on the manager); nothing else was changed",
+            );
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
 /**
  * Serialized into the dynamic provider process: it uses only its inputs and Node's own modules.
  * @internal exported for tests
  */
 export const swarmImagesProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: SwarmImagesInputs) {
-        await swarmImagesProvider.update!("", undefined, inputs);
+        await placeImages(undefined, inputs);
         return { id: `${inputs.namePrefix}-images-on-nodes`, outs: inputs };
     },
     async diff(_id: string, olds: SwarmImagesInputs, news: SwarmImagesInputs) {
         const key = (i: SwarmImagesInputs) => JSON.stringify([i.namePrefix, i.images, i.constraints, i.labels, i.dockerHost]);
         return { changes: key(olds) !== key(news) };
     },
-    async update(_id: string, olds: SwarmImagesInputs | undefined, news: SwarmImagesInputs) {
-        const http = require("http");
-        const crypto = require("crypto");
-        const engine = news.dockerHost;
-        if (!engine.startsWith("unix://")) {
-            throw new Error(`cannot reach the swarm's manager at ${engine} (only a local socket is supported) to put the user images on every node`);
-        }
-        const socketPath = engine.slice("unix://".length);
-        const call = (method: string, p: string, body?: unknown) =>
-            new Promise<{ status: number; body: string }>((resolve, reject) => {
-                const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-                const req = http.request({ socketPath, path: p, method, headers: data ? { "Content-Type": "application/json", "Content-Length": data.length } : {} }, (res: any) => {
-                    let text = "";
-                    res.on("data", (c: string) => (text += c));
-                    res.on("end", () => resolve({ status: res.statusCode, body: text }));
-                });
-                req.on("error", reject);
-                if (data) req.write(data);
-                req.end();
-            });
-        const remove = async (labels: Record<string, string>) => {
-            const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
-            const list = await call("GET", `/services?filters=${filters}`);
-            if (list.status !== 200) throw new Error(`listing the image services failed (${list.status}): ${list.body}`);
-            for (const s of JSON.parse(list.body) as Array<{ ID: string }>) {
-                const rm = await call("DELETE", `/services/${s.ID}`);
-                if (rm.status !== 200 && rm.status !== 404) throw new Error(`removing image service ${s.ID} failed (${rm.status}): ${rm.body}`);
-            }
-        };
-        // The old set (and what an interrupted run left) goes first.
-        await remove(news.labels);
-        if (olds !== undefined && JSON.stringify(olds.labels) !== JSON.stringify(news.labels)) await remove(olds.labels);
-        const services = [];
-        for (const { label, image } of news.images) {
-            const name = `${news.namePrefix}-image-${crypto.createHash("sha256").update(label).digest("hex").slice(0, 10)}`;
-            const created = await call("POST", "/services/create", {
-                Name: name,
-                Labels: { ...news.labels, "org.pyiron-jupyterhub.image-label": label },
-                TaskTemplate: {
-                    ContainerSpec: { Image: image, Command: ["sleep", "infinity"], Init: true, CapabilityDrop: ["ALL"] },
-                    Resources: { Limits: { MemoryBytes: 32 * 1024 ** 2, NanoCPUs: 10_000_000, Pids: 16 } },
-                    Placement: { Constraints: news.constraints },
-                    RestartPolicy: { Condition: "on-failure", Delay: 10_000_000_000 },
-                },
-                Mode: { Global: {} },
-            });
-            if (created.status !== 201) throw new Error(`creating the image service for ${image} failed (${created.status}): ${created.body}`);
-            services.push({ label, image, id: JSON.parse(created.body).ID as string });
-        }
-        // Every node the placement allows runs each image, or the first that cannot is named.
-        const deadline = Date.now() + news.timeout * 1000;
-        const nodeName = async (id: string) => {
-            const n = await call("GET", `/nodes/${id}`);
-            return n.status === 200 ? JSON.parse(n.body).Description?.Hostname ?? id : id;
-        };
-        let waiting = services;
-        while (waiting.length > 0) {
-            const still = [];
-            for (const s of waiting) {
-                const filters = encodeURIComponent(JSON.stringify({ service: [s.id] }));
-                const tasks = await call("GET", `/tasks?filters=${filters}`);
-                const list = tasks.status === 200 ? (JSON.parse(tasks.body) as Array<{ NodeID: string; DesiredState: string; Status: { State: string; Err?: string } }>) : [];
-                const failed = list.find((t) => ["rejected", "failed"].includes(t.Status.State));
-                if (failed) {
-                    await remove(news.labels);
-                    throw new Error(
-                        `the image ${s.image} (${s.label}) is not on the swarm node ${await nodeName(failed.NodeID)} and could not be pulled there: ${failed.Status.Err ?? failed.Status.State}. ` +
-                            "Every node that swarm.placement allows needs each image: push it to a registry the nodes reach, or load it on that node (docker save, then docker load there), then run pulumi up again.",
-                    );
-                }
-                const wanted = list.filter((t) => t.DesiredState === "running");
-                if (wanted.length === 0 || wanted.some((t) => t.Status.State !== "running")) still.push(s);
-            }
-            waiting = still;
-            if (waiting.length === 0) break;
-            if (Date.now() > deadline) {
-                await remove(news.labels);
-                throw new Error(
-                    `the images ${waiting.map((s) => s.image).join(", ")} did not reach every swarm node in ${news.timeout} s ` +
-                        "(no node matches swarm.placement, or a pull is slow: see docker service ps on the manager); nothing else was changed",
-                );
-            }
-            await new Promise((r) => setTimeout(r, 1000));
-        }
+    async update(_id: string, olds: SwarmImagesInputs, news: SwarmImagesInputs) {
+        await placeImages(olds, news);
         return { outs: news };
     },
     async delete(_id: string, props: SwarmImagesInputs) {

@@ -534,7 +534,7 @@ const extraConfigValue = z
     .refine((v) => !EXTRA_CONFIG_CONTROL.test(v), { error: "holds a control character or an invisible one (bidi, zero-width) that would hide code from a reader" })
     .transform((v) => v.replace(/\s+$/, ""));
 // Host directories a storage path must not be or lie in: the system's own, and Docker's.
-const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
+const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
 
 // A placement constraint as `docker service create --constraint` takes it.
 const PLACEMENT = /^node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9][A-Za-z0-9._-]*|engine\.labels\.[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|!=)\s*[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -306,3 +306,34 @@ export async function stopServer(user: string, token: string): Promise<void> {
 
 /** The test certificate and the loopback resolver, for HTTP clients of their own (e2e/bench/load.ts). */
 export const hubTls = { ca: CA, lookup: loopback };
+
+/** The test bed's swarm (e2e/testbed/swarm.sh): the host's engine as manager, workers w1 and w2. */
+export const SWARM = {
+    script: path.join(PROJECT_DIR, "e2e", "testbed", "swarm.sh"),
+    // Stands in for the storage every node mounts (one file system here).
+    storage: path.join(TESTBED_DIR, "swarm", "storage"),
+    // pyiron/pyiron and pyiron/md are one image in the test bed: one load per worker.
+    images: [["pyiron_atomistics", `pyiron/pyiron:${testbed.pyironTag}`], ["pyiron_md", `pyiron/md:${testbed.pyironTag}`]] as const,
+};
+
+/** swarm.sh up|down|status; its log. */
+export function swarmScript(args: string[]): string {
+    const r = run("bash", [SWARM.script, ...args]);
+    return `${r.stdout}${r.stderr}`;
+}
+
+/** The test stack with the swarm's images, and with `swarm` set when asked (the caller keeps the stack file to restore). */
+export function configureSwarmStack(swarm: boolean): void {
+    pulumi(["config", "rm", "images"]);
+    SWARM.images.forEach(([label, image], i) => {
+        pulumi(["config", "set", "--path", `images[${i}].label`, label]);
+        pulumi(["config", "set", "--path", `images[${i}].image`, image]);
+    });
+    if (swarm) {
+        pulumi(["config", "set", "--path", "swarm.storagePath", SWARM.storage]);
+        // The manager runs the hub; user servers go to the workers.
+        pulumi(["config", "set", "--path", "swarm.placement[0]", "node.role==worker"]);
+    } else {
+        pulumi(["config", "rm", "swarm"], { allowFailure: true });
+    }
+}

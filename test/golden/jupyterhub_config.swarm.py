@@ -19,7 +19,6 @@ c.JupyterHub.hub_port = 8081
 c.JupyterHub.load_roles = [{"name": "idle-culler", "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"], "services": ["idle-culler"]}]
 c.JupyterHub.public_url = "https://hub.example.org/"
 c.JupyterHub.services = [{"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=60"]}]
-c.JupyterHub.spawner_class = "pyiron_hub_spawn.PyironSwarmSpawner"
 c.JupyterHub.template_paths = ["/srv/jupyterhub/templates"]
 
 # The proxy runs in a container of its own and keeps routing while the hub restarts
@@ -88,6 +87,8 @@ c.GenericOAuthenticator.validate_server_cert = True
 # A swarm: user servers as services on its nodes, their volumes in storage every node mounts
 import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pyiron_hub_spawn import PyironSwarmSpawner
+c.JupyterHub.spawner_class = PyironSwarmSpawner
 # Bounds a service takes, where it may run, where its volumes live
 c.PyironSwarmSpawner.extra_container_spec = {"cap_drop": ["ALL"], "init": True}
 c.PyironSwarmSpawner.extra_endpoint_spec = {"mode": "dnsrr"}

@@ -62,7 +62,8 @@ describe("jupyterhub_config.py renderer", () => {
 
     it("on a swarm: the program's spawner, services reached by name without a virtual IP, no one-host-only settings", () => {
         const out = renderJupyterhubConfig(swarmSettings());
-        assert.match(out, /^c\.JupyterHub\.spawner_class = "pyiron_hub_spawn\.PyironSwarmSpawner"$/m);
+        assert.match(out, /^from pyiron_hub_spawn import PyironSwarmSpawner\nc\.JupyterHub\.spawner_class = PyironSwarmSpawner$/m);
+        assert.equal(out.match(/spawner_class/g)!.length, 1);
         assert.match(out, /^c\.PyironSwarmSpawner\.extra_endpoint_spec = \{"mode": "dnsrr"\}$/m);
         assert.match(out, /^c\.PyironSwarmSpawner\.extra_placement_spec = \{"constraints": \["node\.role==worker"\]\}$/m);
         assert.match(out, /^c\.PyironSwarmSpawner\.storage_path = "\/srv\/pyiron-storage"$/m);

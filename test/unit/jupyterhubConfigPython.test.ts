@@ -41,6 +41,8 @@ const variants: Array<[string, Partial<JupyterhubConfigInputs>]> = [
     ["plain HTTP for a trial stack", { publicUrl: "http://localhost:8000", allowAll: true, allowedUsers: [], allowedGroups: [] }],
     ["clusters for pyiron jobs (hpc)", { hpc: { clusters: [{ name: "lab", host: "login.lab.example.org", port: 22, hostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIjTZdOB8UhU7bE5PCJPFOVQvsZROrEq16yaSKrcKoj9"], username: "{username}", remotePath: "/home/{clusterUser}/r", configDir: "/home/{clusterUser}/q", partitions: [{ name: "batch", cores: 1, runTime: 600 }] }] } }],
     ["user servers on a swarm", swarmSettings()],
+    // Nothing else imports the spawn module then: the swarm's spawner must be known anyway.
+    ["user servers on a swarm, without profiles and shared folders", { ...swarmSettings(), profiles: [], sharedFolders: [] }],
     ["a single image and fractional limits", { images: [{ label: "base", image: "pyiron/base:2025-11-24" }], cpuLimit: 0.25, memLimit: "512M" }],
 ];
 

@@ -67,6 +67,6 @@ describe("swarm stack", () => {
         assert.ok(!recorded.some((r) => r.name.startsWith("user-firewall")));
         const config = reveal<any[]>(hub().inputs.uploads)[0].content;
         assert.doesNotMatch(config, /job-activity/);
-        assert.match(config, /^c\.JupyterHub\.spawner_class = "pyiron_hub_spawn\.PyironSwarmSpawner"$/m);
+        assert.match(config, /^c\.JupyterHub\.spawner_class = PyironSwarmSpawner$/m);
     });
 });
