@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -150,7 +151,10 @@ def give_shared_folders(paths):
     for path in paths:
         # A volume is there already; a swarm's folder is a new directory of its storage.
         os.makedirs(path, exist_ok=True)
-        st = os.stat(path)
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            say(f"shared folder {path} is a symbolic link: left alone")
+            continue
         if st.st_uid == 0 and st.st_gid == 0:
             os.chown(path, JOVYAN_UID, USERS_GID)
             os.chmod(path, 0o2775)

@@ -7,9 +7,11 @@ decides: a spawn of an image the user's profiles do not offer is refused here, w
 the request says.
 """
 
+import hashlib
 import html
 import json
 import os
+import stat
 
 from docker.types import DriverConfig, Mount
 from dockerspawner import SwarmSpawner
@@ -145,7 +147,11 @@ class PyironSwarmSpawner(SwarmSpawner):
                 continue
             device = f"{self.storage_path.rstrip('/')}/{source}"
             driver = DriverConfig("local", {"type": "none", "o": "bind", "device": device})
-            mounts.append(Mount(target=bind["bind"], source=source, type="volume", read_only=read_only, driver_config=driver))
+            # Named by its directory too: Docker reuses a node's volume of the same name as
+            # it is, so a plain name would give a node's old local volume (from one host)
+            # or a former storagePath's directory instead of this one.
+            name = f"{source}-{hashlib.sha256(device.encode()).hexdigest()[:12]}"
+            mounts.append(Mount(target=bind["bind"], source=name, type="volume", read_only=read_only, driver_config=driver))
         return mounts
 
     def make_storage_dirs(self):
@@ -155,7 +161,11 @@ class PyironSwarmSpawner(SwarmSpawner):
                 continue
             path = os.path.join(self.hub_storage_path, source)
             try:
-                os.makedirs(path, exist_ok=True)
+                os.mkdir(path)
+            except FileExistsError:
+                # Never through a link planted in the storage: the node would bind its target.
+                if stat.S_ISLNK(os.lstat(path).st_mode):
+                    raise web.HTTPError(500, f"{source} in the swarm's storage is a symbolic link; an admin must replace it with a directory.")
             except OSError as e:
                 raise web.HTTPError(
                     500,
@@ -165,6 +175,13 @@ class PyironSwarmSpawner(SwarmSpawner):
                 )
 
     async def start(self):
+        # Swarm service names (the server's, and its DNS name) have at most 63 characters.
+        if len(self.object_name) > 63:
+            raise web.HTTPError(
+                400,
+                f"The name {self.user.name} is too long for a server on this hub's swarm "
+                f"({self.object_name} has {len(self.object_name)} of at most 63 characters). Ask an admin.",
+            )
         self.make_storage_dirs()
         return await super().start()
 

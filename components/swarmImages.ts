@@ -73,7 +73,8 @@ async function placeImages(olds: SwarmImagesInputs | undefined, news: SwarmImage
         services.push({ label, image, id: JSON.parse(created.body).ID as string });
     }
     // Every node the placement allows runs each image, or the first that cannot is named.
-    const deadline = Date.now() + news.timeout * 1000;
+    const started = Date.now();
+    const deadline = started + news.timeout * 1000;
     const nodeName = async (id: string) => {
         const n = await call("GET", `/nodes/${id}`);
         return n.status === 200 ? JSON.parse(n.body).Description?.Hostname ?? id : id;
@@ -89,9 +90,13 @@ async function placeImages(olds: SwarmImagesInputs | undefined, news: SwarmImage
             if (failed) {
                 await remove(news.labels);
                 throw new Error(
-                    `the image ${s.image} (${s.label}) is not on the swarm node ${await nodeName(failed.NodeID)} and could not be pulled there: ${failed.Status.Err ?? failed.Status.State}. ` +
+                    `the image ${s.image} (${s.label}) could not run on the swarm node ${await nodeName(failed.NodeID)} (not there, and not pulled?): ${failed.Status.Err ?? failed.Status.State}. ` +
                         "Every node that swarm.placement allows needs each image: push it to a registry the nodes reach, or load it on that node (docker save, then docker load there), then run pulumi up again.",
                 );
+            }
+            if (list.length === 0 && Date.now() - started > 30_000) {
+                await remove(news.labels);
+                throw new Error(`no swarm node matches swarm.placement (${JSON.stringify(news.constraints)}): no node got a task for ${s.image} in 30 s. Check the nodes' roles and labels (docker node ls), or the constraints`);
             }
             const wanted = list.filter((t) => t.DesiredState === "running");
             if (wanted.length === 0 || wanted.some((t) => t.Status.State !== "running")) still.push(s);

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { frontMountConflict } from "../components/frontConfig";
 import { ConfigError, rmCommand, setCommand, show, showKey } from "./messages";
+import { commandLine } from "./shell";
 import { describeStructured, isStructuredKey } from "./reference";
 import { parseConfig } from "./parse";
 import { BOUNDS, CLIENT_SECRET_KEY, PROJECT } from "./schema";
@@ -112,9 +113,15 @@ function hostProblems(config: { cpuLimit: number; profiles: Array<{ cpuLimit?: n
         // User servers run on other nodes, whose CPUs this host does not know; the hub,
         // here on the manager, makes every home in the storage.
         const storage = config.swarm.storagePath;
-        return fs.existsSync(storage) && fs.statSync(storage).isDirectory()
-            ? []
-            : [`swarm.storagePath: ${show(storage)} is not a directory on this host, the swarm's manager, which runs the hub. Mount the storage there (as on every node) before pulumi up, or: ${setCommand("swarm.storagePath", "/srv/pyiron-storage")}`];
+        if (!fs.existsSync(storage) || !fs.statSync(storage).isDirectory()) {
+            return [`swarm.storagePath: ${show(storage)} is not a directory on this host, the swarm's manager, which runs the hub. Mount the storage there (as on every node) before pulumi up, or: ${setCommand("swarm.storagePath", "/srv/pyiron-storage")}`];
+        }
+        // Whoever may write the root could plant a link where a home is made.
+        const st = fs.lstatSync(storage);
+        const owner = st.uid === 0 || st.uid === process.getuid?.();
+        return st.isSymbolicLink() || !owner || (st.mode & 0o022) !== 0
+            ? [`swarm.storagePath: ${show(storage)} must be a directory that only its owner, root (or the user running Pulumi), may write: users' homes are made in it. Fix, on every node: ${commandLine(["chown", "root:root", storage])} && ${commandLine(["chmod", "755", storage])}`]
+            : [];
     }
     const limits: Array<[string, number | undefined]> = [["cpuLimit", config.cpuLimit], ...config.profiles.map((p, i): [string, number | undefined] => [`profiles[${i}].cpuLimit`, p.cpuLimit])];
     return limits

@@ -3,9 +3,9 @@
 import { z } from "zod";
 import { HUB_VERSION_NAMES, HUB_VERSIONS } from "./hubVersions";
 import { realmEndpoints } from "./keycloak";
-import { DATABASE_NETWORK_SUFFIX } from "../components/names";
+import { DATABASE_NETWORK_SUFFIX, dockerNames } from "../components/names";
 import { ConfigError, describeIssue, rmCommand, setCommand, show } from "./messages";
-import { CLIENT_SECRET_KEY, configSchema, trialConfigSchema } from "./schema";
+import { CLIENT_SECRET_KEY, configSchema, placementParts, trialConfigSchema } from "./schema";
 import { CommonConfig, ParsedConfig, ProductionConfig, TlsSource, TrialConfig } from "./types";
 
 function check<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, mode: "production" | "trial", problems: string[]): z.output<S> {
@@ -103,7 +103,7 @@ function sharedFolderRules(c: Pick<CommonConfig, "sharedFolders">, problems: str
 }
 
 /** On a swarm, what reaches only the manager's own containers cannot be asked for. */
-function swarmRules(c: Pick<CommonConfig, "swarm" | "userFirewall" | "userHostPorts" | "keepServersWithRunningJobs" | "hpc">, problems: string[]) {
+function swarmRules(c: Pick<CommonConfig, "swarm" | "userFirewall" | "userHostPorts" | "keepServersWithRunningJobs" | "hpc" | "namePrefix" | "admins" | "allowedUsers">, problems: string[]) {
     if (c.swarm === undefined) return;
     const off = "Keep the swarm and turn it off: ";
     if (c.userFirewall) {
@@ -117,6 +117,24 @@ function swarmRules(c: Pick<CommonConfig, "swarm" | "userFirewall" | "userHostPo
     }
     if (c.hpc !== undefined) {
         problems.push(`hpc: the HPC layer is an image built on the manager, which no other node of a swarm has. Not available on a swarm yet: ${rmCommand("hpc")}, or: ${rmCommand("swarm")}`);
+    }
+    // Constraints on one key that no node can meet together.
+    const parts = c.swarm.placement.map((p) => placementParts(p)!);
+    parts.forEach((p, i) => {
+        const k = parts.findIndex((o, j) => j < i && o.key === p.key && ((o.op === "==" && p.op === "==" && o.value !== p.value) || (o.op !== p.op && o.value === p.value)));
+        if (k >= 0) {
+            problems.push(`swarm.placement[${i}]: ${show(c.swarm!.placement[i])} contradicts swarm.placement[${k}] (${show(c.swarm!.placement[k])}): no node could run a user server. Fix: ${rmCommand(`swarm.placement[${i}]`)}`);
+        }
+    });
+    // A swarm service's name (the server's DNS name too) has at most 63 characters.
+    const names = dockerNames(c.namePrefix);
+    for (const list of ["admins", "allowedUsers"] as const) {
+        c[list].forEach((u, i) => {
+            const service = names.userServerOf(u);
+            if (service.length > 63) {
+                problems.push(`${list}[${i}]: ${show(u)} makes the swarm service name ${show(service)}, ${service.length} characters of at most 63, so this user could never start a server. Shorten namePrefix (${c.namePrefix.length} characters), or use a shorter Keycloak username`);
+            }
+        });
     }
 }
 

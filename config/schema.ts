@@ -533,19 +533,28 @@ const extraConfigValue = z
     .refine((v) => !v.includes("\r"), { error: "has Windows line ends (CR): save the file with Unix line ends" })
     .refine((v) => !EXTRA_CONFIG_CONTROL.test(v), { error: "holds a control character or an invisible one (bidi, zero-width) that would hide code from a reader" })
     .transform((v) => v.replace(/\s+$/, ""));
-// Host directories a storage path must not be or lie in: the system's own, and Docker's.
-const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/lib/docker", "/var/run"];
+// Host directories a storage path must not be, lie in or hold: the system's own, Docker's,
+// and those whose files the system deletes (tmpfiles) or every local user may write.
+const SYSTEM_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var/lib/docker", "/var/run", "/var/tmp"];
 
-// A placement constraint as `docker service create --constraint` takes it.
-const PLACEMENT = /^node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9][A-Za-z0-9._-]*|engine\.labels\.[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|!=)\s*[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// A placement constraint as swarmkit reads it: its keys, == or !=, a value.
+const PLACEMENT = /^(node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9][A-Za-z0-9._-]*)|engine\.labels\.[A-Za-z0-9][A-Za-z0-9._-]*)\s*(==|!=)\s*([A-Za-z0-9][A-Za-z0-9._-]*)$/;
+const PLACEMENT_VALUES: Record<string, string[]> = { "node.role": ["manager", "worker"], "node.platform.os": ["linux"] };
+
+/** The constraint's key, operator and value. */
+export function placementParts(c: string): { key: string; op: string; value: string } | undefined {
+    const m = PLACEMENT.exec(c);
+    return m ? { key: m[1], op: m[2], value: m[3] } : undefined;
+}
 
 const swarmSchema = z.strictObject({
     storagePath: field(
         hostPath()
-            // DockerSpawner reads {…} in a mount source as a placeholder.
-            .refine((p) => !/[{}\s]/.test(p), { error: "holds a brace or a blank, which the hub's spawner cannot carry: mount the storage at a plain path" })
-            .refine((p) => p !== "/" && !SYSTEM_DIRS.some((d) => p === d || p.startsWith(`${d}/`)), {
-                error: `is the root or a system directory (${SYSTEM_DIRS.join(", ")}): give a directory of its own, e.g. /srv/pyiron-storage`,
+            // What every node's mount table, Docker's bind options and an admin's shell take as it is.
+            .refine((p) => /^\/[A-Za-z0-9._/-]{1,254}$/.test(p), { error: "is not a plain path of letters, digits and . _ / - (at most 255 characters): mount the storage at one, e.g. /srv/pyiron-storage" })
+            .refine((p) => !/\/$/.test(p), { error: "ends in /: give it without" })
+            .refine((p) => p !== "/" && !SYSTEM_DIRS.some((d) => p === d || p.startsWith(`${d}/`) || d.startsWith(`${p}/`)), {
+                error: `is the root, or is, lies in or holds a directory of the system or Docker (${SYSTEM_DIRS.join(", ")}): give a directory of its own, e.g. /srv/pyiron-storage`,
             }),
         {
             description: "A directory that every node of the swarm has mounted at this same path: an NFS export, CephFS or a cluster filesystem, mounted by the admin. Each user's home is the directory `<namePrefix>-home-<user>` in it, and each shared folder `<namePrefix>-shared-<name>`, so a server finds its files on whichever node it lands. The hub (on the manager) creates them, owned by uid 1000 / gid 100. `pulumi destroy` never deletes them.",
@@ -556,8 +565,11 @@ const swarmSchema = z.strictObject({
         },
     ),
     placement: field(uniqueList(text(255).pipe(z.string().regex(PLACEMENT, {
-        error: "is not a placement constraint like `node.role==worker` or `node.labels.pyiron==true` (node.id, hostname, role, platform.os, platform.arch, labels.* or engine.labels.*, then == or !=, then a value)",
-    })), "constraint", 10).default([]), {
+        error: "is not a placement constraint like `node.role==worker` or `node.labels.pyiron==true` (node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.* or engine.labels.*, then == or !=, then a value)",
+    }).refine((c) => {
+        const p = placementParts(c);
+        return !p || !(p.key in PLACEMENT_VALUES) || PLACEMENT_VALUES[p.key].includes(p.value);
+    }, { error: "names a value no node has (node.role is manager or worker; node.platform.os is linux)" })), "constraint", 10).default([]), {
         description: "Placement constraints of user servers, as `docker service create --constraint` takes them (at most 10), e.g. `node.role==worker` to keep the manager, which runs the hub, free of them. Every node they allow must mount `storagePath`.",
         type: "list of constraints",
         example: "node.role==worker",

@@ -1,5 +1,6 @@
 // Shared inputs of the unit tests.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { JupyterhubConfigInputs } from "../components/jupyterhubConfig";
 
@@ -77,4 +78,16 @@ export function swarmSettings(): JupyterhubConfigInputs {
         keepServersWithRunningJobs: false,
         swarm: { storagePath: "/srv/pyiron-storage", placement: ["node.role==worker"] },
     };
+}
+
+/**
+ * A directory for a swarm's storage: outside /tmp, which the config refuses (the system
+ * empties it), and only its owner's to write.
+ */
+export function swarmStorageDir(): string {
+    const root = path.join(os.homedir(), ".cache", "pyiron-jupyterhub", "unit-tests");
+    fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+    const dir = fs.mkdtempSync(path.join(root, "storage-"));
+    fs.chmodSync(dir, 0o755);
+    return dir;
 }

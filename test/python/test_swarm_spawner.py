@@ -41,7 +41,7 @@ class Mounts(unittest.TestCase):
         s = spawner("/unused")
         [home] = s.mounts
         self.assertEqual(home["Type"], "volume")
-        self.assertEqual(home["Source"], "hub-home-ann")
+        self.assertRegex(home["Source"], r"^hub-home-ann-[0-9a-f]{12}$")
         self.assertEqual(home["Target"], "/home/jovyan")
         self.assertFalse(home["ReadOnly"])
         # Not NoCopy: a new home is filled from the image, as a volume on one host is.
@@ -50,6 +50,17 @@ class Mounts(unittest.TestCase):
             home["VolumeOptions"]["DriverConfig"],
             {"Name": "local", "Options": {"type": "none", "o": "bind", "device": f"{STORAGE}/hub-home-ann"}},
         )
+
+    def test_a_volume_is_named_by_its_directory_so_no_node_reuses_another(self):
+        # A node's old local volume of the plain name (one host), or one bound to a former
+        # storage path, would be reused by Docker as it is.
+        [a] = spawner("/unused").mounts
+        s = spawner("/unused")
+        s.storage_path = "/srv/other-storage"
+        [b] = s.mounts
+        self.assertNotEqual(a["Source"], "hub-home-ann")
+        self.assertNotEqual(a["Source"], b["Source"])
+        self.assertEqual(a["Source"], spawner("/unused").mounts[0]["Source"], "the same on every node and every spawn")
 
     def test_shared_folders_of_the_spawn_rules_come_from_the_storage_too_read_only_kept(self):
         s = spawner("/unused")
@@ -74,6 +85,30 @@ class StorageDirectories(unittest.TestCase):
             self.assertEqual(sorted(os.listdir(hub_storage)), ["hub-home-ann", "hub-shared-potentials"])
             # Again (the next spawn): nothing changes, nothing fails.
             s.make_storage_dirs()
+
+    def test_a_link_planted_in_the_storage_is_not_followed(self):
+        with tempfile.TemporaryDirectory() as hub_storage, tempfile.TemporaryDirectory() as elsewhere:
+            os.symlink(elsewhere, os.path.join(hub_storage, "hub-home-ann"))
+            with self.assertRaises(web.HTTPError) as e:
+                spawner(hub_storage).make_storage_dirs()
+            self.assertIn("symbolic link", e.exception.log_message)
+            self.assertEqual(os.listdir(elsewhere), [])
+
+    def test_a_name_too_long_for_a_swarm_service_is_refused_before_anything_is_made(self):
+        with tempfile.TemporaryDirectory() as hub_storage:
+            s = spawner(hub_storage)
+            s.user.name = "jean-pierre.dupont@physik.uni-example.de"
+            s.prefix = "pyiron-hub-user"
+
+            def no_docker(*args, **kwargs):
+                raise AssertionError("the spawner reached Docker")
+
+            s._docker = no_docker
+            with self.assertRaises(web.HTTPError) as e:
+                run(lambda: s.start())
+            self.assertEqual(e.exception.status_code, 400)
+            self.assertIn("at most 63 characters", e.exception.log_message)
+            self.assertEqual(os.listdir(hub_storage), [])
 
     def test_storage_the_hub_cannot_write_gives_the_admin_a_cause(self):
         with tempfile.TemporaryDirectory() as d:

@@ -129,6 +129,8 @@ describe("stack config: accepted input", () => {
         assert.equal(swarm.keepServersWithRunningJobs, false);
         assert.deepEqual(swarm.swarm, { storagePath: "/srv/pyiron-storage", placement: ["node.role == worker"] });
         assert.deepEqual(parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/s" } }).swarm!.placement, []);
+        // Engine labels, as swarmkit names them.
+        assert.deepEqual(parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/s", placement: ["engine.labels.storage==nfs", "node.labels.gpu!=true"] } }).swarm!.placement.length, 2);
         // Set off explicitly: accepted as well.
         assert.equal(parseConfig({ ...validRaw(), swarm: { storagePath: "/srv/s" }, userFirewall: "false" }).userFirewall, false);
     });

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { writeTlsFiles } from "../fixtures";
+import { swarmStorageDir, writeTlsFiles } from "../fixtures";
 import { installMocks, settled } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-tls-"));
@@ -74,6 +74,21 @@ describe("loading the stack config", () => {
         const profiles = JSON.stringify([{ name: "big", images: ["pyiron_base", "pyiron_atomistics", "pyiron_md"], cpuLimit: cpus + 1 }]);
         const e = await loadError(stackConfig({ "pyiron-jupyterhub:profiles": profiles }));
         assert.match(e.message, new RegExp(`profiles\\[0\\]\\.cpuLimit: is ${cpus + 1}, but this Docker host has ${cpus} CPUs.*Fix: pulumi config set --path 'profiles\\[0\\]\\.cpuLimit' ${cpus}`));
+    });
+
+    it("refuses a swarm's storage that is not a directory here, or that others may write, with the commands that fix it", async () => {
+        const swarm = (storagePath: string) => stackConfig({ "pyiron-jupyterhub:swarm": JSON.stringify({ storagePath }) });
+        const missing = await loadError(swarm(path.join(swarmStorageDir(), "no-such-storage")));
+        assert.match(missing.message, /swarm\.storagePath: ".*no-such-storage" is not a directory on this host, the swarm's manager/);
+        const open = swarmStorageDir();
+        fs.chmodSync(open, 0o777);
+        const writable = await loadError(swarm(open));
+        assert.match(writable.message, new RegExp(`swarm\\.storagePath: .* must be a directory that only its owner.*Fix, on every node: chown root:root ${open} && chmod 755 ${open}`));
+        // Its owner's alone: accepted.
+        fs.chmodSync(open, 0o755);
+        pulumi.runtime.setAllConfig(swarm(open), SECRET_KEYS);
+        const { loadConfig } = await import("../../config");
+        assert.equal(loadConfig().swarm?.storagePath, open);
     });
 
     it("refuses a missing client secret, with the --secret command", async () => {

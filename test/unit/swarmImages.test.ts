@@ -105,7 +105,7 @@ describe("every user image on every allowed swarm node", () => {
 
     it("names the node that cannot get an image, and leaves no service behind", async () => {
         const m = await start("missing", { missingOn: "n2" });
-        await assert.rejects(swarmImagesProvider.create!(m.inputs), /the image pyiron\/md:2025-11-24 \(pyiron_md\) is not on the swarm node w2 and could not be pulled there: No such image/);
+        await assert.rejects(swarmImagesProvider.create!(m.inputs), /the image pyiron\/md:2025-11-24 \(pyiron_md\) could not run on the swarm node w2 \(not there, and not pulled\?\): No such image/);
         assert.equal(m.services.length, 0);
     });
 });

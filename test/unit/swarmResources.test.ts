@@ -5,13 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { HUB_PATHS } from "../../components/jupyterhubConfig";
-import { writeTlsFiles } from "../fixtures";
+import { swarmStorageDir, writeTlsFiles } from "../fixtures";
 import { installMocks, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-swarm-"));
 const { keyPath, certPath } = writeTlsFiles(dir);
 // The storage every node mounts: a directory of the manager, which runs the program here.
-const storage = fs.mkdtempSync(path.join(dir, "storage-"));
+const storage = swarmStorageDir();
 
 const recorded: Recorded[] = installMocks(
     {

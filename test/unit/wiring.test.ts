@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { configReference } from "../../config";
-import { writeTlsFiles } from "../fixtures";
+import { swarmStorageDir, writeTlsFiles } from "../fixtures";
 import { installMocks, Recorded, reveal, runProgram } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-wiring-"));
@@ -16,7 +16,8 @@ const other = writeTlsFiles(dir, "two", { key: "other.key", cert: "other.crt" })
 const otherKey = other.keyPath;
 const otherCert = other.certPath;
 // A swarm's storage must be a directory of the manager (this host, under the mocks).
-const storage = fs.mkdtempSync(path.join(dir, "storage-"));
+const storage = swarmStorageDir();
+const otherStorage = swarmStorageDir();
 
 const PRODUCTION: Record<string, unknown> = {
     publicUrl: "https://hub.example.org",
@@ -93,8 +94,8 @@ const VARIANTS: Record<string, Variant> = {
     "hubBuildArgs.PIP_ARGS": production({ hubBuildArgs: { PIP_ARGS: "--no-index" } }),
     postgresImage: production({ postgresImage: "postgres:16" }),
     deleteDataOnDestroy: production({ deleteDataOnDestroy: "true" }),
-    "swarm.storagePath": { base: { ...PRODUCTION, swarm: { storagePath: dir } }, change: { swarm: { storagePath: storage } } },
-    "swarm.placement": { base: { ...PRODUCTION, swarm: { storagePath: dir } }, change: { swarm: { storagePath: dir, placement: ["node.role==worker"] } } },
+    "swarm.storagePath": { base: { ...PRODUCTION, swarm: { storagePath: storage } }, change: { swarm: { storagePath: otherStorage } } },
+    "swarm.placement": { base: { ...PRODUCTION, swarm: { storagePath: storage } }, change: { swarm: { storagePath: storage, placement: ["node.role==worker"] } } },
     "hpc.clusters": production({ hpc: { clusters: [CLUSTER] } }),
     "hpc.pipArgs": { base: { ...PRODUCTION, hpc: { clusters: [CLUSTER] } }, change: { hpc: { clusters: [CLUSTER], pipArgs: "--no-index" } } },
 };
