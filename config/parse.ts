@@ -11,7 +11,11 @@ import { CommonConfig, ParsedConfig, ProductionConfig, TlsSource, TrialConfig } 
 function check<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, mode: "production" | "trial", problems: string[]): z.output<S> {
     const result = schema.safeParse(raw, { reportInput: true });
     if (!result.success) {
-        throw new ConfigError([...problems, ...result.error.issues.flatMap((i) => describeIssue(i, mode))]);
+        // A value of the wrong type gets that one problem: zod still measures a string's
+        // length against a list's bound, which would add a false second one.
+        const wrongType = new Set(result.error.issues.filter((i) => i.code === "invalid_type").map((i) => JSON.stringify(i.path)));
+        const issues = result.error.issues.filter((i) => i.code === "invalid_type" || !wrongType.has(JSON.stringify(i.path)));
+        throw new ConfigError([...problems, ...issues.flatMap((i) => describeIssue(i, mode))]);
     }
     return result.data;
 }

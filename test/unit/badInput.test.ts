@@ -306,6 +306,7 @@ const CLASSES: Record<string, Row[]> = {
         ["a constraint that is no constraint", { swarm: { storagePath: "/srv/s", placement: ["worker"] } }, /^swarm\.placement\[0\]: is not a placement constraint/],
         ["a constraint with a shell word", { swarm: { storagePath: "/srv/s", placement: ["node.role==worker;reboot"] } }, /^swarm\.placement\[0\]: is not a placement constraint/],
         ["an unknown key", { swarm: { storagePath: "/srv/s", volumeDriver: "nfs" } }, /^swarm\.volumeDriver: /],
+        ["a list set without an index", { swarm: { storagePath: "/srv/s", placement: "node.role==worker" } }, /^swarm\.placement: is a string, expected list of constraints/],
         ["a directory the system empties", { swarm: { storagePath: "/tmp/pyiron" } }, /^swarm\.storagePath: is the root, or is, lies in or holds a directory of the system/],
         ["another one", { swarm: { storagePath: "/var/tmp" } }, /^swarm\.storagePath: is the root, or is, lies in or holds/],
         ["a parent of Docker's data", { swarm: { storagePath: "/var/lib" } }, /^swarm\.storagePath: is the root, or is, lies in or holds/],

@@ -250,6 +250,12 @@ describe("stack config: rejected input, one clear message per problem", () => {
         assert.equal(problems.length, 3, problems.join("\n"));
     });
 
+    it("gives a list set as one long string one problem, not a false second about its length", () => {
+        const problems = problemsOf({ ...validRaw(), swarm: { storagePath: "/srv/s", placement: "node.role==worker" } });
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /^swarm\.placement: is a string, expected list of constraints/);
+    });
+
     it("never echoes the client secret in an error", () => {
         const problems = problemsOf({ ...validRaw(), keycloakClientSecret: 12345, memLimit: "x" });
         assert.ok(problems.every((p) => !p.includes("12345")), problems.join("\n"));
