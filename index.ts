@@ -60,7 +60,8 @@ const firewall = config.userFirewall
           startAfter: [network.users],
       })
     : undefined;
-const cleanup = new UserServerCleanup("user-servers", { namePrefix }, { dependsOn: [network.users] });
+// Replaced delete-first with the network: on a switch to or from a swarm, the servers go before it.
+const cleanup = new UserServerCleanup("user-servers", { namePrefix, swarm: !!config.swarm, network: network.users.id }, { dependsOn: [network.users], deleteBeforeReplace: true });
 // Production: the config's Keycloak. Trial: a bundled one (the only difference).
 const { identity, trial } = identityFor(config);
 

@@ -11,6 +11,17 @@ export interface UserServerCleanupInputs {
     namePrefix: string;
     /** Docker label filters (`key=value`) that select this deployment's user servers. */
     labels: string[];
+    /**
+     * User servers are swarm services. Switching replaces the users network, which Docker
+     * refuses to remove while servers are attached: the switch replaces this resource
+     * too, and its delete stops them first (their homes stay).
+     */
+    swarm?: boolean;
+    /**
+     * The users network's id: a replaced network (a switch to or from a swarm) replaces
+     * this resource first, and so stops the servers Docker would not let it remove.
+     */
+    network?: string;
 }
 
 /**
@@ -22,7 +33,12 @@ export const cleanupProvider: pulumi.dynamic.ResourceProvider = {
         return { id: `${inputs.namePrefix}-user-servers`, outs: inputs };
     },
     async diff(_id: string, olds: UserServerCleanupInputs, news: UserServerCleanupInputs) {
-        const changed = JSON.stringify(olds) !== JSON.stringify(news);
+        // A stack deployed before the swarm input existed ran on one host: no change, so
+        // running servers are not stopped by an update of the program.
+        const key = (i: UserServerCleanupInputs) => JSON.stringify([i.namePrefix, i.labels, i.swarm ?? false]);
+        // Nor by the network's id, which such a stack did not record.
+        const network = olds.network !== undefined && olds.network !== news.network;
+        const changed = key(olds) !== key(news) || network;
         return { changes: changed, replaces: changed ? ["labels"] : [] };
     },
     async delete(_id: string, props: UserServerCleanupInputs) {
@@ -74,6 +90,10 @@ export const cleanupProvider: pulumi.dynamic.ResourceProvider = {
 
 export interface UserServerCleanupArgs {
     namePrefix: string;
+    /** User servers are swarm services. */
+    swarm: boolean;
+    /** The users network's id. */
+    network: pulumi.Input<string>;
 }
 
 /**
@@ -83,6 +103,6 @@ export interface UserServerCleanupArgs {
 export class UserServerCleanup extends pulumi.dynamic.Resource {
     constructor(name: string, args: UserServerCleanupArgs, opts?: pulumi.CustomResourceOptions) {
         const labels = labelFilters(args.namePrefix, ROLES.userServer);
-        super(cleanupProvider, name, { namePrefix: args.namePrefix, labels }, opts);
+        super(cleanupProvider, name, { namePrefix: args.namePrefix, labels, swarm: args.swarm, network: args.network }, opts);
     }
 }

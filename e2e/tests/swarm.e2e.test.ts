@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, before, describe } from "node:test";
 import {
     closeBrowser, configureSwarmStack, docker, hubRequest, PREFIX, PROJECT_DIR, pulumi, previewSteps, runInKernel, serverFor,
-    STACK, startServer, step, stopServer, SWARM, swarmScript, upChanges, waitFor,
+    STACK, startServer, step, stopServer, SWARM, swarmScript, tokenWithoutServer, upChanges, waitFor,
 } from "./testbed";
 
 const STORAGE = SWARM.storage;
@@ -45,7 +45,8 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
         console.log(`${up}\nswarm up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         // The stack's own config comes back as it was when the suite ends.
         state.stackFile = fs.readFileSync(STACK_FILE, "utf8");
-        configureSwarmStack(true);
+        // On one host first (whatever an earlier suite left), with the swarm's images.
+        configureSwarmStack(false);
         pulumi(["up", "--yes", "--skip-preview"]);
     });
 
@@ -55,6 +56,21 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
         if (state.stackFile !== undefined) fs.writeFileSync(STACK_FILE, state.stackFile);
         console.log(swarmScript(["down"]));
         fs.rmSync(STORAGE, { recursive: true, force: true });
+    });
+
+    step("0. a one-host stack with a running server switches to the swarm", async () => {
+        const token = await tokenWithoutServer("carol");
+        await startServer("carol", token);
+        assert.equal(docker(["inspect", "--format", "{{.State.Running}}", service("carol")]).stdout.trim(), "true");
+        configureSwarmStack(true);
+        // The users network becomes an overlay: the running server is stopped first (its
+        // home stays), or Docker would refuse to remove the old network.
+        pulumi(["up", "--yes", "--skip-preview"]);
+        assert.notEqual(docker(["inspect", service("carol")], { allowFailure: true }).status, 0, "the one-host server container is gone");
+        await waitFor("the hub to see carol's server stopped", async () => {
+            const u = JSON.parse((await hubRequest("GET", "/hub/api/users/carol", { token })).body);
+            return u.servers?.[""] ? undefined : true;
+        }, 120);
     });
 
     step("1. users logged in through the browser get servers on different nodes", async () => {

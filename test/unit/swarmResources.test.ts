@@ -63,6 +63,12 @@ describe("swarm stack", () => {
         assert.deepEqual(start.shared, [`${HUB_PATHS.storage}/pyiron-hub-shared-potentials`]);
     });
 
+    it("stops running servers first when a stack switches to the swarm: the cleanup is replaced delete-first", () => {
+        const cleanup = one(DYNAMIC, "user-servers");
+        assert.equal(cleanup.inputs.swarm, true);
+        assert.equal(cleanup.deleteBeforeReplace, true);
+    });
+
     it("runs neither the user firewall nor the job-activity service, which see one host only", () => {
         assert.ok(!recorded.some((r) => r.name.startsWith("user-firewall")));
         const config = reveal<any[]>(hub().inputs.uploads)[0].content;

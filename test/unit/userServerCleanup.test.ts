@@ -101,6 +101,23 @@ describe("user server cleanup on destroy", () => {
         }
     });
 
+    it("is replaced, so it stops the servers first, when a stack switches between one host and a swarm, and only then", async () => {
+        const before = { namePrefix: "pyiron-hub", labels: inputs.labels };
+        // State written before the swarm input existed: one host, no change.
+        assert.deepEqual(await cleanupProvider.diff!("id", before, { ...before, swarm: false }), { changes: false, replaces: [] });
+        const toSwarm = await cleanupProvider.diff!("id", before, { ...before, swarm: true });
+        assert.equal(toSwarm.changes, true);
+        assert.ok((toSwarm.replaces ?? []).length > 0, "replaced: its delete removes the servers before the network goes");
+        const back = await cleanupProvider.diff!("id", { ...before, swarm: true }, { ...before, swarm: false });
+        assert.ok((back.replaces ?? []).length > 0);
+        // A new users network (its id unknown until it exists) replaces it; the same one does not.
+        const onNetwork = { ...before, swarm: false, network: "net-1" };
+        assert.ok(((await cleanupProvider.diff!("id", onNetwork, { ...onNetwork, network: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).replaces ?? []).length > 0);
+        assert.equal((await cleanupProvider.diff!("id", onNetwork, { ...onNetwork })).changes, false);
+        // State without the network's id: no change.
+        assert.equal((await cleanupProvider.diff!("id", before, onNetwork)).changes, false);
+    });
+
     it("names the command to run by hand when the engine is not on a local socket", async () => {
         process.env.DOCKER_HOST = "tcp://127.0.0.1:2375";
         await assert.rejects(cleanupProvider.delete!("id", inputs), /docker rm -f \$\(docker ps -aq --filter label=org\.pyiron-jupyterhub\.deployment=pyiron-hub --filter label=org\.pyiron-jupyterhub\.role=user-server\)/);
