@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 
 missing=()
-for pair in dockerd:docker.io debootstrap:debootstrap chromium:chromium curl:curl openssl:openssl; do
+for pair in dockerd:docker.io debootstrap:debootstrap chromium:chromium curl:curl openssl:openssl ip:iproute2; do
     command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
