@@ -15,6 +15,9 @@ const STORAGE = SWARM.storage;
 const STACK_FILE = path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`);
 const USERS = ["alice", "carol"];
 const service = (user: string) => `${PREFIX}-user-${user}`;
+// An image the swarm's nodes have; without it, the hub would reuse a user's last choice
+// from an earlier suite, which may be an image this stack no longer offers.
+const IMAGE = { image: SWARM.images[0][0] };
 
 const state: { tokens: Record<string, string>; stackFile?: string; tasks?: Record<string, string>; spawnSeconds: number[] } = { tokens: {}, spawnSeconds: [] };
 
@@ -47,6 +50,8 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
         state.stackFile = fs.readFileSync(STACK_FILE, "utf8");
         // On one host first (whatever an earlier suite left), with the swarm's images.
         configureSwarmStack(false);
+        // The limits step 2 checks and step 4 changes, whatever an earlier suite set.
+        pulumi(["config", "set", "memLimit", "1G"]);
         pulumi(["up", "--yes", "--skip-preview"]);
     });
 
@@ -60,7 +65,7 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
 
     step("0. a one-host stack with a running server switches to the swarm", async () => {
         const token = await tokenWithoutServer("carol");
-        await startServer("carol", token);
+        await startServer("carol", token, IMAGE);
         assert.equal(docker(["inspect", "--format", "{{.State.Running}}", service("carol")]).stdout.trim(), "true");
         configureSwarmStack(true);
         // The users network becomes an overlay: the running server is stopped first (its
@@ -76,7 +81,7 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
     step("1. users logged in through the browser get servers on different nodes", async () => {
         for (const user of USERS) {
             const t0 = Date.now();
-            state.tokens[user] = await serverFor(user);
+            state.tokens[user] = await serverFor(user, IMAGE);
             state.spawnSeconds.push((Date.now() - t0) / 1000);
         }
         const nodes = Object.fromEntries(USERS.map((u) => [u, task(u)?.node]));
@@ -121,7 +126,7 @@ describe("user servers on a Docker Swarm of three nodes", { concurrency: 1 }, ()
         const before = task("alice")!.node;
         await stopServer("alice", token);
         assert.equal(docker(["service", "ls", "-q", "--filter", `name=${service("alice")}`]).stdout.trim(), "", "the service is gone");
-        await startServer("alice", token);
+        await startServer("alice", token, IMAGE);
         const after = task("alice")!.node;
         const read = await runInKernel("alice", token, "print('READ', open('/home/jovyan/kept.txt').read())");
         assert.match(read, /READ swarm-home/);

@@ -89,7 +89,9 @@ export function serviceLogs(containers = [`${PREFIX}-hub`, testbed.keycloak.cont
     return containers
         .map((c) => {
             const r = docker(["logs", "--tail", "60", c], { allowFailure: true });
-            return `----- docker logs ${c} -----\n${r.stdout}${r.stderr}`;
+            // Keycloak's warning about plain HTTP repeats at every login and hides the rest.
+            const lines = `${r.stdout}${r.stderr}`.split("\n").filter((l) => !l.includes("Non-secure context detected"));
+            return `----- docker logs ${c} -----\n${lines.join("\n")}`;
         })
         .join("\n");
 }
@@ -275,23 +277,38 @@ export async function tokenWithoutServer(user: string): Promise<string> {
     }
 }
 
-/** Logs a user in through Keycloak, starts their server and returns an API token. */
-export async function serverFor(user: string): Promise<string> {
+/**
+ * Logs a user in through Keycloak, starts their server and returns an API token. Without
+ * `options`, the hub reuses the user's last ones (JupyterHub's rule), which an earlier
+ * suite may have chosen.
+ */
+export async function serverFor(user: string, options?: Record<string, string>): Promise<string> {
     const s = await newSession();
     await login(s.page, user);
     const token = await pageToken(s.page, user);
     await s.context.close();
-    await startServer(user, token);
+    await startServer(user, token, options);
     return token;
 }
 
-export async function startServer(user: string, token: string): Promise<void> {
-    const r = await hubRequest("POST", `/hub/api/users/${user}/server`, { token });
+export async function startServer(user: string, token: string, options?: Record<string, string>): Promise<void> {
+    const r = await hubRequest("POST", `/hub/api/users/${user}/server`, { token, body: options });
     assert.ok([201, 202, 400].includes(r.status), `spawn: ${r.status} ${r.body}`);
+    // A spawn that failed leaves no server behind: say why at once, from the hub's log,
+    // instead of waiting out the timeout.
+    let gone = 0;
     await waitFor(`${user}'s server`, async () => {
         const u = JSON.parse((await hubRequest("GET", `/hub/api/users/${user}`, { token })).body);
-        return u.servers?.[""]?.ready ? true : undefined;
-    }, 300);
+        const server = u.servers?.[""];
+        gone = server ? 0 : gone + 1;
+        if (gone >= 5) return { failed: true };
+        return server?.ready ? { failed: false } : undefined;
+    }, 300).then(({ failed }) => {
+        if (!failed) return;
+        const log = docker(["logs", "--tail", "400", `${PREFIX}-hub`], { allowFailure: true });
+        const lines = `${log.stdout}${log.stderr}`.split("\n").filter((l) => l.includes(user) || /Error|Traceback|^\s/.test(l));
+        throw new Error(`${user}'s spawn failed; the hub's log says:\n${lines.slice(-40).join("\n")}`);
+    });
 }
 
 /** Stops a user's server through the hub's API and waits until the hub says it is gone. */
