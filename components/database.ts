@@ -1,3 +1,4 @@
+import { HEALTHCHECK_REPLACES } from "./containerOptions";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
@@ -64,9 +65,10 @@ export class Database extends pulumi.ComponentResource {
             networksAdvanced: [{ name: args.network, aliases: ["postgres"] }],
             healthcheck: {
                 tests: ["CMD-SHELL", `pg_isready -q -h 127.0.0.1 -U ${POSTGRES.user} -d ${POSTGRES.database} && test -f /tmp/pyiron-hub-password-synced`],
-                interval: "5s",
+                // Every 2 s (a shell and pg_isready, a few ms of CPU): the hub waits for it.
+                interval: "2s",
                 timeout: "5s",
-                retries: 12,
+                retries: 30,
                 startPeriod: "10s",
             },
             restart: "unless-stopped",
@@ -74,7 +76,7 @@ export class Database extends pulumi.ComponentResource {
             wait: true,
             waitTimeout: 180,
             labels: deploymentLabels(args.namePrefix, ROLES.postgres),
-        }, { parent: this, deleteBeforeReplace: true });
+        }, { parent: this, deleteBeforeReplace: true, replaceOnChanges: HEALTHCHECK_REPLACES });
         this.url = pulumi.secret(
             pulumi.interpolate`${POSTGRES.urlScheme}://${POSTGRES.user}:${secretPassword}@${this.container.name}:${POSTGRES.port}/${POSTGRES.database}`,
         );

@@ -30,6 +30,7 @@ export interface Recorded {
     dependencies: string[];
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -107,6 +108,7 @@ export function installMocks(config: Record<string, string>, secretKeys: string[
                     dependencies: req.getDependenciesList(),
                     retainOnDelete: req.getRetainondelete(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
                 });
             }
             callback(err, res);

@@ -1,5 +1,6 @@
 // The resource graph of a full deployment, under Pulumi mocks.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -54,6 +55,12 @@ describe("resource graph", () => {
         const hub = inputsOf(container("hub-container"));
         assert.deepEqual(hub.networksAdvanced.map((n: any) => n.name).sort(), ["keycloak-net", "pyiron-hub-database", "pyiron-hub-users"]);
         assert.match(inputsOf(container("hub-container")).uploads[0].content, /^c\.DockerSpawner\.network_name = "pyiron-hub-users"$/m);
+    });
+
+    it("replaces a container whose health check changed, which Docker cannot change in place", () => {
+        const checked = recorded.filter((r) => r.type === "docker:index/container:Container" && r.inputs.healthcheck);
+        assert.deepEqual(checked.map((r) => r.name).sort(), ["database-container", "hub-container", "user-firewall-container"]);
+        for (const r of checked) assert.deepEqual(r.replaceOnChanges, ["healthcheck"], r.name);
     });
 
     it("keeps the hub, database and front volumes on destroy, named and labelled", () => {
@@ -136,8 +143,35 @@ describe("resource graph", () => {
         assert.deepEqual(hub.tmpfs, { "/run/jupyterhub": "mode=0755" });
         assert.equal(hub.ports, undefined);
         assert.equal(hub.restart, "unless-stopped");
-        assert.match(hub.healthcheck.tests.join(" "), /http:\/\/127\.0\.0\.1:8081\/hub\/health/);
         assert.equal(hub.wait, true);
+    });
+
+    it("calls the hub healthy exactly when its /hub/health answers 200 (the probe, run against a stand-in)", () => {
+        const [kind, ...argv] = inputsOf(container("hub-container")).healthcheck.tests as string[];
+        assert.equal(kind, "CMD");
+        // The probe, pointed at a stand-in on a free port that answers with the given status.
+        const probe = (status: number | "closed"): number | null => {
+            const server = [
+                "import http.server, socket, subprocess, sys, threading",
+                "class H(http.server.BaseHTTPRequestHandler):",
+                "    def do_GET(self):",
+                "        self.send_response(200 if self.path == '/hub/health' and STATUS == 200 else STATUS)",
+                "        self.end_headers()",
+                "    def log_message(self, *a): pass",
+                `STATUS = ${status === "closed" ? 0 : status}`,
+                "s = http.server.HTTPServer(('127.0.0.1', 0), H)",
+                "port = s.server_address[1]",
+                "if STATUS: threading.Thread(target=s.serve_forever, daemon=True).start()",
+                "else: s.server_close()",
+                "code = sys.argv[1].replace('8081', str(port))",
+                "sys.exit(subprocess.run(sys.argv[2:] + [code]).returncode)",
+            ].join("\n");
+            const r = spawnSync("python3", ["-c", server, argv[argv.length - 1], ...argv.slice(0, -1)], { encoding: "utf8", timeout: 20_000 });
+            return r.status;
+        };
+        assert.equal(probe(200), 0);
+        assert.equal(probe(503), 1);
+        assert.equal(probe("closed"), 1);
     });
 
     it("writes the configured limits, images and access rules into the hub config", () => {
