@@ -91,3 +91,19 @@ export function swarmStorageDir(): string {
     fs.chmodSync(dir, 0o755);
     return dir;
 }
+
+/**
+ * A production stack's config as the Pulumi mocks take it (`pyiron-jupyterhub:` keys,
+ * JSON values): these TLS files and client secret, everyone admitted, plus `extra`.
+ */
+export function mockedStackConfig(tls: { keyPath: string; certPath: string }, clientSecret: string, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        "pyiron-jupyterhub:publicUrl": "https://hub.example.org",
+        "pyiron-jupyterhub:tls": JSON.stringify(tls),
+        "pyiron-jupyterhub:keycloak": JSON.stringify({ realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub" }),
+        "pyiron-jupyterhub:keycloakClientSecret": clientSecret,
+        "pyiron-jupyterhub:admins": JSON.stringify(["alice"]),
+        "pyiron-jupyterhub:allowAll": "true",
+        ...extra,
+    };
+}

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { HUB_PATHS } from "../../components/jupyterhubConfig";
-import { swarmStorageDir, writeTlsFiles } from "../fixtures";
+import { mockedStackConfig, swarmStorageDir, writeTlsFiles } from "../fixtures";
 import { installMocks, one as oneOf, Recorded, reveal, settled, valueOf } from "../mocks";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-swarm-"));
@@ -14,16 +14,10 @@ const { keyPath, certPath } = writeTlsFiles(dir);
 const storage = swarmStorageDir();
 
 const recorded: Recorded[] = installMocks(
-    {
-        "pyiron-jupyterhub:publicUrl": "https://hub.example.org",
-        "pyiron-jupyterhub:tls": JSON.stringify({ keyPath, certPath }),
-        "pyiron-jupyterhub:keycloak": JSON.stringify({ realmUrl: "https://keycloak.example.org/realms/pyiron", clientId: "jupyterhub" }),
-        "pyiron-jupyterhub:keycloakClientSecret": "swarm-client-secret",
-        "pyiron-jupyterhub:admins": JSON.stringify(["alice"]),
-        "pyiron-jupyterhub:allowAll": "true",
+    mockedStackConfig({ keyPath, certPath }, "swarm-client-secret", {
         "pyiron-jupyterhub:sharedFolders": JSON.stringify([{ name: "potentials", mountPath: "/home/jovyan/shared/potentials", readOnly: true }]),
         "pyiron-jupyterhub:swarm": JSON.stringify({ storagePath: storage, placement: ["node.role==worker"] }),
-    },
+    }),
     ["pyiron-jupyterhub:keycloakClientSecret"],
 );
 
