@@ -17,7 +17,8 @@ in one iptables-restore:
 Only replies count as established, so a connection opened while the rules were away dies.
 
 New user servers are refused by default, before this loop has seen them. On SIGTERM the
-chains and their jumps are removed again.
+chains and every jump into them are removed again; at the start, jumps that a killed
+predecessor left for another bridge go too.
 
 Settings come as JSON in PYIRON_USER_FIREWALL: network, hub and proxy (container names),
 userLabels (["key=value", ...] of user servers), hostPorts (list of ints), chain (name prefix).
@@ -91,10 +92,15 @@ def ensure_jumps(bridge):
             iptables("-I", chain, "1", *spec)
 
 
-def remove_jumps(bridge):
-    for chain, spec in jumps(bridge):
-        while iptables("-D", chain, *spec, check=False).returncode == 0:
-            pass
+def remove_jumps(keep=None):
+    """Every jump into this deployment's chains but those of bridge `keep`, whichever bridge
+    it names: a firewall stopped without its cleanup (killed, or the host went down) leaves
+    its jumps behind, and they would keep the chains from ever being deleted."""
+    for chain, target in (("DOCKER-USER", FORWARD), ("INPUT", INPUT)):
+        for line in iptables("-S", chain, check=False).stdout.splitlines():
+            parts = line.split()
+            if parts[:2] == ["-A", chain] and parts[-2:] == ["-j", target] and parts[2:4] != ["-i", keep]:
+                iptables("-D", chain, *parts[2:], check=False)
 
 
 def observe(client):
@@ -129,8 +135,7 @@ def main():
     state = {"bridge": None}
 
     def stop(*_):
-        if state["bridge"]:
-            remove_jumps(state["bridge"])
+        remove_jumps()
         for chain in (FORWARD, INPUT):
             iptables("-F", chain, check=False)
             iptables("-X", chain, check=False)
@@ -159,8 +164,8 @@ def main():
         try:
             if wanted != applied or bridge != state["bridge"] or time.monotonic() - last_apply > REAPPLY_SECONDS:
                 subprocess.run(["iptables-restore", "-w", "--noflush"], input=wanted, text=True, check=True, capture_output=True)
-                if state["bridge"] and state["bridge"] != bridge:
-                    remove_jumps(state["bridge"])
+                if state["bridge"] != bridge:
+                    remove_jumps(keep=bridge)
                 # An engine restart rebuilds Docker's chains: the jumps go back in.
                 ensure_jumps(bridge)
                 if wanted != applied:

@@ -166,6 +166,9 @@ function userServers(): Map<string, string> {
 
 function removeByDocker(runs: Array<{ args: string[] }>): void {
     const names = runs.filter((r) => r.args[0] === "create").map((r) => r.args[r.args.indexOf("--name") + 1]);
+    // Stopped first, within each one's grace period: the user firewall removes its rules
+    // on SIGTERM, and `rm --force` would kill it.
+    docker(["stop", ...names], { allowFailure: true });
     docker(["rm", "--force", ...names], { allowFailure: true });
     const networks = runs.filter((r) => r.args[0] === "network" && r.args[1] === "create").map((r) => r.args[r.args.length - 1]);
     docker(["network", "rm", ...networks], { allowFailure: true });

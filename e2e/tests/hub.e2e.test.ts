@@ -184,10 +184,14 @@ describe("pyiron hub on the test bed", { concurrency: 1 }, () => {
     });
 
     step("g. destroy and redeploy: the user logs in again and finds their file; the hub still knows them", async () => {
+        // A jump into the firewall's chain that a killed firewall of an earlier users network
+        // left behind: the firewall removes it too on its way out, or its chains would stay.
+        const { chain } = JSON.parse(userFirewallSettings(PREFIX, []));
+        const stale = ["DOCKER-USER", "-i", "br-0ld00000e2e", "-j", `${chain}-FWD`];
+        assert.equal(spawnSync("iptables", ["-w", "-I", ...stale], { encoding: "utf8" }).status, 0, "planting a stale jump");
         pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.equal(docker(["ps", "-aq", "--filter", "label=org.pyiron-jupyterhub.deployment"]).stdout.trim(), "");
         // The user firewall took its iptables chains with it.
-        const { chain } = JSON.parse(userFirewallSettings(PREFIX, []));
         const rules = spawnSync("iptables", ["-w", "-S"], { encoding: "utf8" }).stdout;
         assert.ok(rules.includes("DOCKER-USER") && !rules.includes(chain), `${chain} left in:\n${rules}`);
         assert.ok(projectVolumes().includes(`${PREFIX}-postgres-data`));
