@@ -349,7 +349,8 @@ async function memLimitChange(): Promise<void> {
     const users = BENCH_USERS.slice(0, 2);
     await ensureUsers();
     const before = configValue("memLimit");
-    const values = ["1100M", "1200M"];
+    // Two limits in turn, each a change from the one before.
+    const limits = ["1100M", "1200M"];
     const ours: number[] = [];
     const oursCounts: string[] = [];
     const run = async (apply: () => Promise<number>) => {
@@ -367,7 +368,7 @@ async function memLimitChange(): Promise<void> {
     };
     try {
         for (let r = 0; r < repeats; r++) {
-            pulumi(["config", "set", "memLimit", values[r % 2]]);
+            pulumi(["config", "set", "memLimit", limits[r % 2]]);
             const { s, counts } = await run(async () => {
                 const t0 = now();
                 await measured("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive"]);
@@ -378,7 +379,7 @@ async function memLimitChange(): Promise<void> {
             oursCounts.push(counts);
         }
         // The same change through compose: a new file from the changed config.
-        pulumi(["config", "set", "memLimit", values[1]]);
+        pulumi(["config", "set", "memLimit", limits[1]]);
         const { compose: first } = await peerFiles("memlimit-0");
         pulumi(["destroy", "--yes", "--skip-preview"]);
         must("docker-compose", compose(first, ["up", "-d"]));
@@ -387,7 +388,7 @@ async function memLimitChange(): Promise<void> {
         const peer: number[] = [];
         const peerCounts: string[] = [];
         for (let r = 0; r < repeats; r++) {
-            pulumi(["config", "set", "memLimit", values[r % 2]]);
+            pulumi(["config", "set", "memLimit", limits[r % 2]]);
             const { compose: file } = await peerFiles(`memlimit-${r + 1}`);
             const { s, counts } = await run(async () => {
                 const t0 = now();
@@ -515,7 +516,7 @@ async function main(): Promise<void> {
     const started = new Date();
     try {
         pulumi(["up", "--yes", "--skip-preview"]);
-        if (wants("noop") || wants("memory")) await noop();
+        if (wants("noop") || wants("memory")) await noop(); // memory is sampled during the no-op up
         if (wants("spawn")) await spawnLatency();
         if (wants("memlimit")) await memLimitChange();
         if (wants("cold")) await coldDeploy();
